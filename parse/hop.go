@@ -27,6 +27,10 @@ type Hop struct {
 	// RDNS is the reverse name the receiver recorded: lower case, without a
 	// trailing dot; empty when it recorded none or "unknown".
 	RDNS string
+	// RDNSRecorded is true when the stamp records the receiver's reverse
+	// lookup ("unknown" included), so an empty RDNS means the receiver
+	// found no verified name rather than that the stamp does not say.
+	RDNSRecorded bool
 	// MayBeForged is Sendmail's "(may be forged)": the receiver's FCrDNS
 	// check failed at the time.
 	MayBeForged bool

@@ -1,0 +1,212 @@
+package analyze_test
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"hopcheck/analyze"
+	"hopcheck/analyze/dnstest"
+	"hopcheck/parse"
+)
+
+// world loads the testdata zones, the world every DNS test runs in.
+func world(tb testing.TB) *analyze.Zone {
+	tb.Helper()
+	files, err := filepath.Glob("../testdata/zones/*.zone")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no zone files: %v", err)
+	}
+	z, err := analyze.LoadZoneFiles(files...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return z
+}
+
+// failing is the server behaviour the DNS tests share.
+func failing(z *analyze.Zone) dnstest.Options {
+	return dnstest.Options{
+		Zone:     z,
+		ServFail: map[string]bool{"80.2.0.192.in-addr.arpa.": true},
+		Drop:     map[string]bool{"81.2.0.192.in-addr.arpa.": true},
+		Truncate: map[string]bool{"90.2.0.192.in-addr.arpa.": true},
+	}
+}
+
+func newClient(srv *dnstest.Server) *analyze.Client {
+	return analyze.NewClient(analyze.ClientOptions{Servers: []string{srv.Addr}, Timeout: 300 * time.Millisecond, Attempts: 1})
+}
+
+func hop(ip, helo string) parse.Hop {
+	return parse.Hop{Index: 1, Parsed: true, IP: netip.MustParseAddr(ip), HELO: helo, By: "mx.receiver.example"}
+}
+
+func TestVerdictOverRealDNS(t *testing.T) {
+	srv := dnstest.Start(t, failing(world(t)))
+	tests := []struct {
+		name    string
+		hop     parse.Hop
+		status  string
+		problem string
+		owner   string
+		fix     []string // substrings the fix must contain
+		check   func(t *testing.T, c analyze.Checks)
+	}{
+		{name: "aligned", hop: hop("192.0.2.10", "mail.example.test"), status: analyze.Aligned,
+			check: func(t *testing.T, c analyze.Checks) {
+				if c.FCrDNS != analyze.FCrDNSPass || c.HELOMatch != analyze.MatchExact {
+					t.Errorf("fcrdns %s, helo match %s", c.FCrDNS, c.HELOMatch)
+				}
+			}},
+		{name: "nxdomain is no-ptr", hop: hop("192.0.2.20", "mail.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR, owner: analyze.OwnerIP,
+			fix: []string{"set the PTR of 192.0.2.20 to mail.example.test", "2.0.192.in-addr.arpa is served by ns1.provider.example, ns2.provider.example"},
+			check: func(t *testing.T, c analyze.Checks) {
+				if c.PTRStatus != analyze.StatusNXDomain {
+					t.Errorf("ptr status %s", c.PTRStatus)
+				}
+			}},
+		{name: "nodata is no-ptr", hop: hop("192.0.2.21", "mail.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
+			check: func(t *testing.T, c analyze.Checks) {
+				if c.PTRStatus != analyze.StatusNoData {
+					t.Errorf("ptr status %s", c.PTRStatus)
+				}
+			}},
+		{name: "generic ptr with ip digits", hop: hop("192.0.2.30", "mail.example.test"), status: analyze.Misaligned, problem: analyze.GenericPTRName, owner: analyze.OwnerIP,
+			fix: []string{"set the PTR of 192.0.2.30 to mail.example.test"}},
+		{name: "generic ptr vps", hop: hop("192.0.2.31", "vps123.provider.example"), status: analyze.Misaligned, problem: analyze.GenericPTRName},
+		{name: "ptr does not resolve back", hop: hop("192.0.2.40", "broken.example.test"), status: analyze.Misaligned, problem: analyze.FCrDNSFail, owner: analyze.OwnerDNS,
+			fix: []string{`"broken.example.test. IN A 192.0.2.40"`, "example.test"}},
+		{name: "old helo name", hop: hop("192.0.2.50", "old.example.test"), status: analyze.Misaligned, problem: analyze.HELOMismatch, owner: analyze.OwnerMail,
+			fix: []string{"announce mx50.example.test"}},
+		{name: "helo does not resolve", hop: hop("192.0.2.10", "gone.example.test"), status: analyze.Misaligned, problem: analyze.HELOUnresolvable, owner: analyze.OwnerMail},
+		{name: "helo not fqdn", hop: hop("192.0.2.10", "localhost"), status: analyze.Misaligned, problem: analyze.HELOUnresolvable},
+		{name: "helo literal", hop: hop("192.0.2.10", "[192.0.2.10]"), status: analyze.Misaligned, problem: analyze.HELOUnresolvable,
+			check: func(t *testing.T, c analyze.Checks) {
+				if c.HELOMatch != analyze.MatchLiteral {
+					t.Errorf("helo match %s", c.HELOMatch)
+				}
+			}},
+		{name: "ptr names another domain than a valid helo", hop: hop("192.0.2.60", "smtp.other.example"), status: analyze.Misaligned, problem: analyze.PTRMismatch},
+		{name: "several ptr names", hop: hop("192.0.2.70", "a70.example.test"), status: analyze.Misaligned, problem: analyze.MultiPTR,
+			check: func(t *testing.T, c analyze.Checks) {
+				if len(c.PTR) != 2 {
+					t.Errorf("ptr %v, want both names", c.PTR)
+				}
+			}},
+		{name: "servfail is temperror, not no-ptr", hop: hop("192.0.2.80", "mail.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError,
+			check: func(t *testing.T, c analyze.Checks) {
+				if c.PTRStatus != analyze.StatusTempError || !strings.Contains(c.PTRError, "SERVFAIL") {
+					t.Errorf("ptr status %s (%s)", c.PTRStatus, c.PTRError)
+				}
+			}},
+		{name: "timeout is temperror, not no-ptr", hop: hop("192.0.2.81", "mail.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError,
+			check: func(t *testing.T, c analyze.Checks) {
+				if !strings.Contains(c.PTRError, "timeout") {
+					t.Errorf("ptr error %q", c.PTRError)
+				}
+			}},
+		{name: "truncated answer retried over tcp", hop: hop("192.0.2.90", "big.example.test"), status: analyze.Aligned},
+		{name: "rfc 2317 cname", hop: hop("198.51.100.5", "relay.customer.example"), status: analyze.Aligned},
+		{name: "rfc 2317 cname to nothing", hop: hop("198.51.100.6", "relay.customer.example"), status: analyze.Misaligned, problem: analyze.NoPTR,
+			fix: []string{"0-63.100.51.198.in-addr.arpa is served by ns1.customer.example"}},
+		{name: "cname loop is temperror", hop: hop("192.0.2.99", "mail.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError},
+		{name: "ipv6", hop: hop("2001:db8::25", "mail6.example.test"), status: analyze.Aligned},
+		{name: "ipv6 without ptr", hop: hop("2001:db8::26", "mail6.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
+			fix: []string{"AAAA record 2001:db8::26"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := analyze.Analyze(context.Background(), []parse.Hop{tc.hop}, analyze.Options{Resolver: newClient(srv)})
+			v := res.Verdict
+			if v.Status != tc.status || v.Problem != tc.problem {
+				t.Fatalf("verdict %s/%s, want %s/%s (%s; %s)", v.Status, v.Problem, tc.status, tc.problem, v.Detail, v.Fix)
+			}
+			if tc.owner != "" && v.Owner != tc.owner {
+				t.Errorf("owner %s, want %s", v.Owner, tc.owner)
+			}
+			for _, want := range tc.fix {
+				if !strings.Contains(v.Fix, want) {
+					t.Errorf("fix %q lacks %q", v.Fix, want)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, res.Hops[0].Checks)
+			}
+		})
+	}
+	if srv.TCPQueries.Load() == 0 {
+		t.Error("no query came over TCP: the truncated answer was not retried")
+	}
+}
+
+func TestTimeoutIsBounded(t *testing.T) {
+	srv := dnstest.Start(t, failing(world(t)))
+	c := analyze.NewClient(analyze.ClientOptions{Servers: []string{srv.Addr}, Timeout: 50 * time.Millisecond, Attempts: 2})
+	res := analyze.Analyze(context.Background(), []parse.Hop{hop("192.0.2.81", "mail.example.test")}, analyze.Options{Resolver: c})
+	if res.Verdict.Status != analyze.Unknown {
+		t.Fatalf("verdict %s", res.Verdict.Status)
+	}
+	// Two attempts at one server: the dropped query was sent twice, no more.
+	if n := srv.UDPQueries.Load(); n < 2 {
+		t.Errorf("%d UDP queries, want the retry", n)
+	}
+}
+
+func TestUnreachableServerIsTemporary(t *testing.T) {
+	// Nothing listens on this port: every query fails, none is "no PTR".
+	c := analyze.NewClient(analyze.ClientOptions{Servers: []string{"127.0.0.1:1"}, Timeout: 100 * time.Millisecond, Attempts: 1})
+	res := analyze.Analyze(context.Background(), []parse.Hop{hop("192.0.2.10", "mail.example.test")}, analyze.Options{Resolver: c})
+	if res.Verdict.Status != analyze.Unknown || res.Verdict.Problem != analyze.PTRTempError {
+		t.Fatalf("verdict %+v", res.Verdict)
+	}
+	if !strings.Contains(res.Hops[0].Checks.PTRError, "temporary DNS failure") {
+		t.Errorf("ptr error %q does not say temporary DNS failure", res.Hops[0].Checks.PTRError)
+	}
+}
+
+func TestZoneResolverMatchesServer(t *testing.T) {
+	z := world(t)
+	srv := dnstest.Start(t, dnstest.Options{Zone: z})
+	for _, ip := range []string{"192.0.2.10", "192.0.2.30", "192.0.2.40", "198.51.100.5", "2001:db8::25", "192.0.2.20"} {
+		h := hop(ip, "mail.example.test")
+		a := analyze.Analyze(context.Background(), []parse.Hop{h}, analyze.Options{Resolver: z})
+		b := analyze.Analyze(context.Background(), []parse.Hop{h}, analyze.Options{Resolver: newClient(srv)})
+		if a.Verdict != b.Verdict {
+			t.Errorf("%s: zone verdict %+v, network verdict %+v", ip, a.Verdict, b.Verdict)
+		}
+	}
+}
+
+func TestCacheAndInflightDedup(t *testing.T) {
+	srv := dnstest.Start(t, dnstest.Options{Zone: world(t), Delay: 20 * time.Millisecond})
+	c := newClient(srv)
+	// Ten hops from the same relay: one PTR, one A, one AAAA for the PTR
+	// name (the HELO is the same name), whatever the concurrency.
+	hops := make([]parse.Hop, 10)
+	for i := range hops {
+		hops[i] = hop("192.0.2.10", "mail.example.test")
+		hops[i].Index = i + 1
+	}
+	analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: c})
+	if got := srv.UDPQueries.Load(); got != 3 {
+		t.Errorf("%d queries on the wire, want 3 (PTR, A, AAAA)", got)
+	}
+	analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: c})
+	if got := srv.UDPQueries.Load(); got != 3 {
+		t.Errorf("%d queries after a second run, want the cache to answer", got)
+	}
+}
+
+func TestMultiPTRReportsEveryName(t *testing.T) {
+	z := world(t)
+	res := analyze.Analyze(context.Background(), []parse.Hop{hop("192.0.2.70", "a70.example.test")}, analyze.Options{Resolver: z})
+	got := slices.Sorted(slices.Values(res.Hops[0].Checks.PTR))
+	if !slices.Equal(got, []string{"a70.example.test", "b70.example.test"}) {
+		t.Fatalf("ptr %v", got)
+	}
+}
