@@ -26,7 +26,7 @@ const MaxReceivedLen = 32 << 10
 // the reverse name (qmail, Yahoo, IronPort) and "(ip)" after the HELO name
 // (Exchange, which records no reverse name).
 func Received(value string) Hop {
-	raw := strings.Trim(value, " \t\r\n")
+	raw := trimSpace(value)
 	h := Hop{Raw: raw}
 	if len(raw) > MaxReceivedLen {
 		return h
@@ -86,13 +86,8 @@ type lexer struct {
 
 func (lx *lexer) next() token {
 	s := lx.s
-	for lx.i < len(s) {
-		switch s[lx.i] {
-		case ' ', '\t', '\r', '\n', ')': // a stray ')' closes nothing
-			lx.i++
-			continue
-		}
-		break
+	for lx.i < len(s) && (isSpace(s[lx.i]) || s[lx.i] == ')') { // a stray ')' closes nothing
+		lx.i++
 	}
 	if lx.i >= len(s) {
 		return token{}
@@ -111,23 +106,35 @@ func (lx *lexer) next() token {
 		return token{kind: tokComment, start: start, end: lx.i, inner: trimSpace(s[start+1 : innerEnd])}
 	}
 	for lx.i < len(s) {
-		switch s[lx.i] {
-		case ' ', '\t', '\r', '\n', '(', ')', ';':
-			return token{kind: tokWord, start: start, end: lx.i}
-		case '"':
-			lx.i = quoteEnd(s, lx.i)
-		default:
+		c := s[lx.i]
+		if !wordStop[c] {
 			lx.i++
+			continue
 		}
+		if c != '"' {
+			break
+		}
+		lx.i = quoteEnd(s, lx.i)
 	}
 	return token{kind: tokWord, start: start, end: lx.i}
 }
+
+// wordStop marks the bytes that end a word, or (the quote) need a look.
+var wordStop = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, '(': true, ')': true, ';': true, '"': true}
+
+// commentStop marks the bytes that matter inside a comment.
+var commentStop = [256]bool{'\\': true, '(': true, ')': true}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // commentEnd returns the index just past the comment that opens at s[i],
 // honouring nesting and backslash escapes; an unclosed comment ends at len(s).
 func commentEnd(s string, i int) int {
 	depth := 0
 	for ; i < len(s); i++ {
+		if !commentStop[s[i]] {
+			continue
+		}
 		switch s[i] {
 		case '\\':
 			i++
@@ -330,7 +337,12 @@ func (st *stamp) comment(cl clause, needValue bool, t token) int {
 		st.fromComment(in[len("from "):])
 	case strings.HasPrefix(in, "Exim "):
 		st.exim = true
-	case cl == clFrom && !needValue:
+	case cl == clFrom && !needValue && tlsAt < 0:
+		if st.addrIP.IsValid() || st.bareIP.IsValid() {
+			// The address is known; later comments can only add Sendmail's flag.
+			st.forged = st.forged || strings.EqualFold(in, "may be forged")
+			break
+		}
 		st.fromComment(in)
 	}
 	return tlsAt
@@ -573,7 +585,15 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-func trimSpace(s string) string { return strings.Trim(s, " \t\r\n") }
+func trimSpace(s string) string {
+	for s != "" && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
 
 // squash collapses runs of white space (left by unfolding) into one space,
 // copying only when there is something to collapse.
