@@ -85,10 +85,25 @@ type Finding struct {
 
 // Result is a complete analysis.
 type Result struct {
+	// Bounce is what the remote server said, when the input was a bounce.
+	Bounce   *Bounce
 	Hops     []HopResult
 	Verdict  Verdict
 	Findings []Finding
 	Offline  bool
+}
+
+// Bounce is a remote server's refusal as a bounce reported it, classified.
+type Bounce struct {
+	Status       string // enhanced status code, "5.7.25"
+	ReplyCode    int
+	Diagnostic   string // the remote's reply, verbatim
+	RemoteMTA    string // the server that refused
+	ReportingMTA string // the relay that reported the refusal (the refused relay)
+	RemoteIP     netip.Addr
+	Category     string // reply category: rdns, helo, blocklist, …
+	Permanent    bool
+	Explanation  string // what the reply means, in plain words
 }
 
 // Analyze checks every external hop of a path (chronological, as from

@@ -16,7 +16,11 @@ func fixFor(h *HopResult, p Problem, owner *zoneOwner) string {
 	}
 	switch p.Name {
 	case NoPTR, GenericPTRName:
-		return fmt.Sprintf("ask the owner of the IP block to set the PTR of %s to %s%s; %s must have an %s record %s", ip, target, ownerText(owner), target, rr, ip)
+		fix := fmt.Sprintf("ask the owner of the IP block to set the PTR of %s to %s%s", ip, target, ownerText(owner))
+		if f := h.Checks.HELOForward; f != nil && f.Name == target && f.MatchesIP {
+			return fix + fmt.Sprintf("; %s already resolves to %s, so FCrDNS passes once the PTR is changed", target, ip)
+		}
+		return fix + fmt.Sprintf("; %s must also have an %s record %s", target, rr, ip)
 	case MultiPTR:
 		return fmt.Sprintf("ask the owner of the IP block to keep a single PTR for %s: %s%s", ip, target, ownerText(owner))
 	case FCrDNSFail:

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"hopcheck/analyze"
+	"hopcheck/parse"
+	"hopcheck/report"
+)
+
+const analyzeUsage = `Usage: hopcheck analyze [flags] [FILE|-]
+
+Reads a message's raw headers (pasted, or a whole .eml, an mbox entry, a
+bounce) from FILE or standard input, re-checks every hop's PTR, forward DNS
+and HELO, and names the relay the receiver judged: aligned or not, why, who
+fixes it and how.
+
+Flags:
+  --format text|json   output format (default text)
+  -o FILE              write the report to FILE
+  --resolver ADDR      DNS server to ask, repeatable (default: /etc/resolv.conf)
+  --zone FILE          answer DNS from a zone file, repeatable (no network)
+  --offline            no DNS at all: judge from what the headers recorded
+  --internal CIDR      internal sender ranges, repeatable (replaces the defaults:
+                       RFC 1918, loopback, link-local, 100.64.0.0/10, fc00::/7)
+  --timeout DURATION   timeout of each DNS query attempt (default 3s)
+
+Examples:
+  pbpaste | hopcheck analyze
+  hopcheck analyze bounce.eml --format json
+  hopcheck analyze --zone testdata/demo/world.zone testdata/demo/message.eml
+  hopcheck analyze headers.txt --resolver 127.0.0.1:53 --internal 10.0.0.0/8
+
+Exit codes: 0 aligned, 1 misaligned, 2 could not decide, 64 usage,
+65 unreadable or oversized input, 66 input not found.
+`
+
+func runAnalyze(args []string, e env) int {
+	var c common
+	fs := newFlagSet("analyze")
+	c.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return flagExit(err, analyzeUsage, e)
+	}
+	if len(pos) > 1 {
+		return flagExit(usageError{"analyze takes one input (a file or -)"}, analyzeUsage, e)
+	}
+	if err := c.checkFormat(); err != nil {
+		return flagExit(err, analyzeUsage, e)
+	}
+	internal, err := c.internalRanges()
+	if err != nil {
+		return flagExit(err, analyzeUsage, e)
+	}
+	r, resolverName, err := c.resolver()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			return flagExit(err, analyzeUsage, e)
+		}
+		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
+		return inputExit(err)
+	}
+
+	name := "-"
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	in, closeIn, err := openInput(name, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
+		return inputExit(err)
+	}
+	msg, err := parse.ReadMessage(in, parse.DefaultLimits)
+	closeIn()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "hopcheck: %s: %v\n", name, err)
+		return exitDataErr
+	}
+
+	res := analyze.Message(context.Background(), msg, analyze.Options{Resolver: r, Internal: internal})
+	src := report.Source{Kind: "message", Name: name, Resolver: resolverName}
+	src.Subject, _ = msg.Header.Text("Subject")
+	src.MessageID = msg.Header.Get("Message-Id")
+	if res.Bounce != nil {
+		src.Kind = "bounce"
+	}
+
+	w, closeOut, err := c.openOutput(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
+		return exitUsage
+	}
+	if err := c.render(w, e, src, res); err != nil {
+		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
+		return exitUnknown
+	}
+	if err := closeOut(); err != nil {
+		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
+		return exitUnknown
+	}
+	return verdictExit(res.Verdict.Status)
+}
+
+func verdictExit(status string) int {
+	switch status {
+	case analyze.Aligned:
+		return exitAligned
+	case analyze.Misaligned:
+		return exitMisaligned
+	}
+	return exitUnknown
+}
+
+// openInput opens a file, or stdin for "-".
+func openInput(name string, e env) (io.Reader, func(), error) {
+	if name == "-" {
+		return e.stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+func inputExit(err error) int {
+	if errors.Is(err, fs.ErrNotExist) {
+		return exitNoInput
+	}
+	return exitDataErr
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"hopcheck/analyze"
+	"hopcheck/report"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// common are the flags every analysing command shares (DESIGN.md).
+type common struct {
+	format    string
+	output    string
+	resolvers stringList
+	zones     stringList
+	offline   bool
+	internal  stringList
+	timeout   time.Duration
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.format, "format", "text", "output format: text or json")
+	fs.StringVar(&c.output, "o", "", "write the report to `FILE` instead of standard output")
+	fs.Var(&c.resolvers, "resolver", "ask this DNS server `ADDR[:PORT]` (repeatable; default: /etc/resolv.conf)")
+	fs.Var(&c.zones, "zone", "answer DNS from this RFC 1035 zone `FILE` instead of the network (repeatable)")
+	fs.BoolVar(&c.offline, "offline", false, "no DNS at all: judge from what the headers recorded")
+	fs.Var(&c.internal, "internal", "treat senders in this `CIDR` as internal (repeatable; replaces the defaults)")
+	fs.DurationVar(&c.timeout, "timeout", 3*time.Second, "timeout of each DNS query attempt")
+}
+
+// usageError is a command line that cannot be run.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// parseArgs parses flags and arguments in any order, as gh and kubectl do:
+// the standard flag package stops at the first argument.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// newFlagSet returns a flag set that reports errors instead of printing
+// and exiting; flagExit prints them.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// flagExit maps a parse error to an exit code, printing help or the error.
+func flagExit(err error, usage string, e env) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(e.stdout, usage)
+		return exitAligned
+	}
+	fmt.Fprintf(e.stderr, "hopcheck: %v\n(see hopcheck help)\n", err)
+	return exitUsage
+}
+
+// resolver builds the Resolver the flags ask for and says what it is.
+func (c *common) resolver() (analyze.Resolver, string, error) {
+	switch {
+	case c.offline:
+		if len(c.zones) > 0 || len(c.resolvers) > 0 {
+			return nil, "", usageError{"--offline excludes --zone and --resolver"}
+		}
+		return nil, "offline", nil
+	case len(c.zones) > 0:
+		if len(c.resolvers) > 0 {
+			return nil, "", usageError{"--zone excludes --resolver"}
+		}
+		z, err := analyze.LoadZoneFiles(c.zones...)
+		if err != nil {
+			return nil, "", err
+		}
+		return z, "zone files: " + strings.Join(c.zones, ", "), nil
+	}
+	servers := []string(c.resolvers)
+	if len(servers) == 0 {
+		var err error
+		servers, err = analyze.SystemServers("/etc/resolv.conf")
+		if err != nil {
+			// The analysis goes on and says "temporary DNS failure"
+			// for every lookup, with the reason.
+			servers = nil
+		}
+	}
+	cl := analyze.NewClient(analyze.ClientOptions{Servers: servers, Timeout: c.timeout})
+	return cl, strings.Join(servers, ", "), nil
+}
+
+// internalRanges parses --internal.
+func (c *common) internalRanges() ([]netip.Prefix, error) {
+	if len(c.internal) == 0 {
+		return nil, nil
+	}
+	out := make([]netip.Prefix, 0, len(c.internal))
+	for _, s := range c.internal {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, usageError{fmt.Sprintf("--internal %q: not a CIDR range", s)}
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// openOutput opens -o, or returns stdout.
+func (c *common) openOutput(e env) (io.Writer, func() error, error) {
+	if c.output == "" || c.output == "-" {
+		return e.stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(c.output)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
+}
+
+func (c *common) checkFormat() error {
+	switch c.format {
+	case "text", "json":
+		return nil
+	}
+	return usageError{fmt.Sprintf("--format %q: want text or json", c.format)}
+}
+
+// render writes res in the chosen format.
+func (c *common) render(w io.Writer, e env, src report.Source, res *analyze.Result) error {
+	if c.format == "json" {
+		return report.JSON(w, src, res)
+	}
+	color := w == e.stdout && e.isTerminal(w) && e.getenv("NO_COLOR") == ""
+	return report.Text(w, src, res, report.TextOptions{Color: color})
+}

@@ -1,0 +1,216 @@
+// Package report renders an analysis for people and programs: text for the
+// terminal and JSON with the stable keys of DESIGN.md. It only renders:
+// every fact comes from analyze.
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"net/netip"
+	"time"
+
+	"hopcheck/analyze"
+)
+
+// Source says what was analysed.
+type Source struct {
+	Kind      string // "message", "bounce", "text"
+	Name      string // file name, "-" for stdin
+	Subject   string
+	MessageID string
+	Resolver  string // "zone files", "192.0.2.53:53", "offline"
+}
+
+// Document is the JSON form of an analysis (DESIGN.md). Every key is always
+// present; empty values are "", [] or null.
+type Document struct {
+	Source   jsonSource    `json:"source"`
+	Bounce   *jsonBounce   `json:"bounce"`
+	Hops     []jsonHop     `json:"hops"`
+	Verdict  jsonVerdict   `json:"verdict"`
+	Findings []jsonFinding `json:"findings"`
+}
+
+type jsonSource struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Subject   string `json:"subject"`
+	MessageID string `json:"message_id"`
+	Resolver  string `json:"resolver"`
+	Offline   bool   `json:"offline"`
+}
+
+type jsonBounce struct {
+	Status       string `json:"status"`
+	ReplyCode    int    `json:"reply_code"`
+	Diagnostic   string `json:"diagnostic"`
+	RemoteMTA    string `json:"remote_mta"`
+	ReportingMTA string `json:"reporting_mta"`
+	RemoteIP     string `json:"remote_ip"`
+	Category     string `json:"category"`
+	Permanent    bool   `json:"permanent"`
+	Explanation  string `json:"explanation"`
+}
+
+type jsonHop struct {
+	Index        int           `json:"index"`
+	IP           string        `json:"ip"`
+	HELO         string        `json:"helo"`
+	RDNS         string        `json:"rdns"`
+	By           string        `json:"by"`
+	With         string        `json:"with"`
+	ID           string        `json:"id"`
+	Time         string        `json:"time"`
+	DelaySeconds *float64      `json:"delay_seconds"`
+	Internal     bool          `json:"internal"`
+	Parsed       bool          `json:"parsed"`
+	Raw          string        `json:"raw"`
+	Checks       jsonChecks    `json:"checks"`
+	Problems     []jsonProblem `json:"problems"`
+}
+
+type jsonChecks struct {
+	PTR         []string      `json:"ptr"`
+	PTRStatus   string        `json:"ptr_status"`
+	Forward     []jsonForward `json:"forward"`
+	FCrDNS      string        `json:"fcrdns"`
+	HELOMatch   string        `json:"helo_match"`
+	HELOForward *jsonForward  `json:"helo_forward"`
+	GenericPTR  *jsonGeneric  `json:"generic_ptr"`
+	RDNSDrift   *jsonDrift    `json:"rdns_drift"`
+}
+
+type jsonForward struct {
+	Name      string   `json:"name"`
+	Addrs     []string `json:"addrs"`
+	Status    string   `json:"status"`
+	MatchesIP bool     `json:"matches_ip"`
+	Error     string   `json:"error"`
+}
+
+type jsonGeneric struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+type jsonDrift struct {
+	Recorded string   `json:"recorded"`
+	Now      []string `json:"now"`
+}
+
+type jsonProblem struct {
+	Problem string `json:"problem"`
+	Owner   string `json:"owner"`
+	Detail  string `json:"detail"`
+	Fix     string `json:"fix"`
+}
+
+type jsonVerdict struct {
+	Status  string `json:"status"`
+	Hop     int    `json:"hop"`
+	IP      string `json:"ip"`
+	HELO    string `json:"helo"`
+	Problem string `json:"problem"`
+	Owner   string `json:"owner"`
+	Fix     string `json:"fix"`
+}
+
+type jsonFinding struct {
+	Hop     int    `json:"hop"`
+	IP      string `json:"ip"`
+	HELO    string `json:"helo"`
+	Problem string `json:"problem"`
+	Owner   string `json:"owner"`
+	Detail  string `json:"detail"`
+	Fix     string `json:"fix"`
+}
+
+// NewDocument builds the JSON form of res.
+func NewDocument(src Source, res *analyze.Result) Document {
+	d := Document{
+		Source: jsonSource{Kind: src.Kind, Name: src.Name, Subject: src.Subject, MessageID: src.MessageID,
+			Resolver: src.Resolver, Offline: res.Offline},
+		Hops:     make([]jsonHop, 0, len(res.Hops)),
+		Findings: make([]jsonFinding, 0, len(res.Findings)),
+		Verdict: jsonVerdict{Status: res.Verdict.Status, Hop: res.Verdict.Hop, IP: addr(res.Verdict.IP),
+			HELO: res.Verdict.HELO, Problem: res.Verdict.Problem, Owner: res.Verdict.Owner, Fix: res.Verdict.Fix},
+	}
+	if b := res.Bounce; b != nil {
+		d.Bounce = &jsonBounce{Status: b.Status, ReplyCode: b.ReplyCode, Diagnostic: b.Diagnostic,
+			RemoteMTA: b.RemoteMTA, ReportingMTA: b.ReportingMTA, RemoteIP: addr(b.RemoteIP),
+			Category: b.Category, Permanent: b.Permanent, Explanation: b.Explanation}
+	}
+	for _, h := range res.Hops {
+		jh := jsonHop{Index: h.Index, IP: addr(h.IP), HELO: h.HELO, RDNS: h.RDNS, By: h.By, With: h.With,
+			ID: h.ID, Time: stamp(h.Time), Internal: h.Internal, Parsed: h.Parsed, Raw: h.Raw,
+			Checks: checksJSON(h.Checks), Problems: make([]jsonProblem, 0, len(h.Problems))}
+		if h.HasDelay {
+			s := h.Delay.Seconds()
+			jh.DelaySeconds = &s
+		}
+		for _, p := range h.Problems {
+			jh.Problems = append(jh.Problems, jsonProblem{Problem: p.Name, Owner: p.Owner, Detail: p.Detail, Fix: p.Fix})
+		}
+		d.Hops = append(d.Hops, jh)
+	}
+	for _, f := range res.Findings {
+		d.Findings = append(d.Findings, jsonFinding{Hop: f.Hop, IP: addr(f.IP), HELO: f.HELO,
+			Problem: f.Name, Owner: f.Owner, Detail: f.Detail, Fix: f.Fix})
+	}
+	return d
+}
+
+func checksJSON(c analyze.Checks) jsonChecks {
+	j := jsonChecks{PTR: nonNil(c.PTR), PTRStatus: c.PTRStatus, Forward: make([]jsonForward, 0, len(c.Forward)),
+		FCrDNS: c.FCrDNS, HELOMatch: c.HELOMatch}
+	for _, f := range c.Forward {
+		j.Forward = append(j.Forward, forwardJSON(f))
+	}
+	if c.HELOForward != nil {
+		f := forwardJSON(*c.HELOForward)
+		j.HELOForward = &f
+	}
+	if c.GenericPTR != nil {
+		j.GenericPTR = &jsonGeneric{Name: c.GenericPTR.Name, Reason: c.GenericPTR.Reason}
+	}
+	if c.RDNSDrift != nil {
+		j.RDNSDrift = &jsonDrift{Recorded: c.RDNSDrift.Recorded, Now: nonNil(c.RDNSDrift.Now)}
+	}
+	return j
+}
+
+func forwardJSON(f analyze.Forward) jsonForward {
+	j := jsonForward{Name: f.Name, Addrs: make([]string, 0, len(f.Addrs)), Status: f.Status, MatchesIP: f.MatchesIP, Error: f.Error}
+	for _, a := range f.Addrs {
+		j.Addrs = append(j.Addrs, a.String())
+	}
+	return j
+}
+
+// JSON writes res as one indented JSON document.
+func JSON(w io.Writer, src Source, res *analyze.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewDocument(src, res))
+}
+
+func addr(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
