@@ -53,7 +53,7 @@ func unwrap(s string, r *Reply) string {
 		if k := indexFold(head(s), "smtp;"); k >= 0 {
 			s = s[k+len("smtp;"):]
 		}
-	case strings.Contains(h, "] said:") || strings.Contains(h, "] refused to talk to me:"):
+	case strings.Contains(h, "] said:") || strings.Contains(h, "refused to talk to me:"):
 		s = unwrapPostfix(s, r)
 	case indexFold(h, "smtp error from remote mail") >= 0:
 		s = unwrapExim(s, indexFold(h, "smtp error from remote mail"), r)
@@ -81,17 +81,22 @@ func trimDiagType(s string) string {
 	return s
 }
 
-// unwrapPostfix reads "host NAME[IP] said: …" and "host NAME[IP] refused to
-// talk to me: …".
+// unwrapPostfix reads "host NAME[IP] said: …", "host NAME[IP] refused to
+// talk to me: …" and "connect to NAME[IP]: server refused to talk to me: …".
 func unwrapPostfix(s string, r *Reply) string {
 	h := head(s)
 	i, m := strings.Index(h, "] said:"), len("] said:")
-	if j := strings.Index(h, "] refused to talk to me:"); j >= 0 && (i < 0 || j < i) {
-		i, m = j, len("] refused to talk to me:")
+	if j := strings.Index(h, "refused to talk to me:"); j >= 0 && (i < 0 || j < i) {
+		i, m = j, len("refused to talk to me:")
 	}
-	if open := strings.LastIndexByte(s[:i], '['); open >= 0 {
-		if at := strings.LastIndex(s[:open], "host "); at >= 0 && open-at < 300 {
-			setRemote(r, s[at+len("host "):open], s[open+1:i])
+	if cl := strings.LastIndexByte(s[:i+1], ']'); cl >= 0 {
+		if open := strings.LastIndexByte(s[:cl], '['); open >= 0 {
+			for _, mark := range []string{"host ", "connect to "} {
+				if at := strings.LastIndex(s[:open], mark); at >= 0 && open-at < 300 {
+					setRemote(r, s[at+len(mark):open], s[open+1:cl])
+					break
+				}
+			}
 		}
 	}
 	return s[i+m:]

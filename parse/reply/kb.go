@@ -334,7 +334,7 @@ var kb = []entry{
 		explain: "GMX/web.de refused the message under its sender guidelines (reputation, authentication or content). The link in the reply names the case.",
 	},
 	{
-		id: "gmx-nemesis",
+		id:  "gmx-nemesis",
 		all: []string{"nemesis esmtp service not available"},
 		cat: Policy, provider: "gmx",
 		explain: "GMX/web.de refused the connection; the lines after 'No SMTP service' and the linked page say why.",
@@ -429,7 +429,7 @@ var kb = []entry{
 		explain: "The sending IP's PTR name does not resolve back to the IP. Add an A/AAAA record for the name pointing to the IP, or change the PTR.",
 	},
 	{
-		id: "exim-reverse-lookup-failed",
+		id:  "exim-reverse-lookup-failed",
 		all: []string{"host lookup failed for reverse lookup check"},
 		cat: RDNS, problem: "fcrdns-fail", provider: "exim",
 		explain: "The receiving Exim could not confirm the sending IP's reverse DNS (no PTR, or the name does not resolve back). Publish a forward-confirmed PTR.",
@@ -537,19 +537,19 @@ var kb = []entry{
 	// --- Other reverse-DNS wordings (sisimai's RequirePTR collection and
 	// ISP help pages: toast.net, veraciti.com, forpsi).
 	{
-		id: "rdns-dynamic",
+		id:  "rdns-dynamic",
 		any: []string{"dynamic/residential", "dynamic ip", "residential ip", "generic reverse dns", "generic rdns", "generic ptr", "looks dynamic", "dialup"},
 		cat: RDNS, problem: "generic-ptr",
 		explain: "The receiver takes the sending IP for dynamic or residential space, usually from its generic PTR name. Use a static IP with a PTR naming your mail host, or relay through your provider.",
 	},
 	{
-		id: "rdns-missing",
+		id:  "rdns-missing",
 		any: []string{"no ptr record", "without a ptr", "missing ptr", "no dns ptr", "no dns reverse", "reverse dns required", "ptr record required", "ptr required", "does not have a reverse", "do not have reverse-dns", "sender ip must resolve", "ip address does not resolve", "no rdns", "missing rdns", "no reverse mapping", "no reverse hostname"},
 		cat: RDNS, problem: "no-ptr", problemTemp: "ptr-temperror",
 		explain: "The receiver found no PTR record for the sending IP. Have the IP's owner publish one naming your mail host, with a matching A/AAAA record.",
 	},
 	{
-		id: "rdns-invalid",
+		id:  "rdns-invalid",
 		any: []string{"invalid dns ptr", "invalid rdns", "inconsistent or no dns ptr", "ptr lookup failure", "reverse dns", "rdns", "ptr record"},
 		cat: RDNS, problem: "fcrdns-fail", problemTemp: "ptr-temperror",
 		explain: "The receiver did not accept the sending IP's reverse DNS. Make sure the IP has a PTR naming your mail host and that name resolves back to the IP.",
@@ -558,27 +558,27 @@ var kb = []entry{
 	// --- Block lists (Postfix reject_rbl_client: "Service unavailable;
 	// Client host [ip] blocked using zen.spamhaus.org; …").
 	{
-		id: "blocklist-spamhaus",
-		any: []string{"spamhaus"},
-		cat: Blocklist,
+		id:      "blocklist-spamhaus",
+		any:     []string{"spamhaus"},
+		cat:     Blocklist,
 		explain: "Spamhaus lists the sending IP. Look it up at https://check.spamhaus.org, fix the cause (compromised host, missing PTR for PBL) and request removal.",
 	},
 	{
-		id: "blocklist-barracuda",
-		any: []string{"barracuda"},
-		cat: Blocklist,
+		id:      "blocklist-barracuda",
+		any:     []string{"barracuda"},
+		cat:     Blocklist,
 		explain: "Barracuda's reputation list has the sending IP. Request removal at barracudacentral.org after fixing the cause.",
 	},
 	{
-		id: "blocklist-spamcop",
-		any: []string{"spamcop"},
-		cat: Blocklist,
+		id:      "blocklist-spamcop",
+		any:     []string{"spamcop"},
+		cat:     Blocklist,
 		explain: "SpamCop lists the sending IP after spam reports; listings expire on their own once reports stop.",
 	},
 	{
-		id: "blocklist",
-		any: []string{"blocked using ", "listed at ", "listed on ", "listed in ", "blacklist", "blocklist", "block list", "black list", "dnsbl", " rbl", "uceprotect", "sorbs", "abusix"},
-		cat: Blocklist,
+		id:      "blocklist",
+		any:     []string{"blocked using ", "listed at ", "listed on ", "listed in ", "blacklist", "blocklist", "block list", "black list", "dnsbl", " rbl", "uceprotect", "sorbs", "abusix"},
+		cat:     Blocklist,
 		explain: "A DNS block list named in the reply lists the sending IP. Look the IP up on that list, fix the cause and request delisting.",
 	},
 
@@ -598,45 +598,45 @@ var kb = []entry{
 
 	// --- TLS (RFC 3207 "530 5.7.0 Must issue a STARTTLS command first").
 	{
-		id:  "tls",
-		any: []string{"must issue a starttls", "starttls", "tls required", "tls is required", "encryption required", "requiretls"},
-		cat: TLS,
+		id:      "tls",
+		any:     []string{"must issue a starttls", "starttls", "tls required", "tls is required", "encryption required", "requiretls"},
+		cat:     TLS,
 		explain: "The receiver requires TLS. Enable STARTTLS on the sending server, with a current TLS version.",
 	},
 
 	// --- Rate limits.
 	{
-		id:  "rate",
-		any: []string{"too many connections", "too many concurrent", "too many sessions", "too many messages", "too many recipients", "rate limit", "rate-limit", "ratelimit", "throttl", "slow down", "receiving mail too quickly"},
-		cat: Rate,
+		id:      "rate",
+		any:     []string{"too many connections", "too many concurrent", "too many sessions", "too many messages", "too many recipients", "rate limit", "rate-limit", "ratelimit", "throttl", "slow down", "receiving mail too quickly"},
+		cat:     Rate,
 		explain: "The receiver is limiting how fast this sender may deliver. Lower concurrency and rate; the server will retry.",
 	},
 
 	// --- Mailbox problems.
 	{
-		id:  "mailbox-full",
-		any: []string{"mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage", "out of storage space", "insufficient storage", "mailbox size limit"},
-		cat: Mailbox,
+		id:      "mailbox-full",
+		any:     []string{"mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage", "out of storage space", "insufficient storage", "mailbox size limit"},
+		cat:     Mailbox,
 		explain: "The recipient's mailbox is full. Nothing to fix on the sending side; try later or reach the recipient another way.",
 	},
 	{
-		id:  "mailbox-unknown",
-		any: []string{"user unknown", "unknown user", "no such user", "mailbox unavailable", "mailbox not found", "no mailbox", "invalid recipient", "recipient not found", "user not found", "does not exist", "doesn't have a yahoo.com account", "recipnotfound"},
-		cat: Mailbox,
+		id:      "mailbox-unknown",
+		any:     []string{"user unknown", "unknown user", "no such user", "mailbox unavailable", "mailbox not found", "no mailbox", "invalid recipient", "recipient not found", "user not found", "does not exist", "doesn't have a yahoo.com account", "recipnotfound"},
+		cat:     Mailbox,
 		explain: "The recipient address does not exist. Check it for typos and remove it from lists.",
 	},
 	{
-		id:  "mailbox-disabled",
-		any: []string{"account disabled", "mailbox disabled", "account has been disabled", "account is disabled", "mailbox is disabled"},
-		cat: Mailbox,
+		id:      "mailbox-disabled",
+		any:     []string{"account disabled", "mailbox disabled", "account has been disabled", "account is disabled", "mailbox is disabled"},
+		cat:     Mailbox,
 		explain: "The recipient's mailbox is disabled. Remove the address or reach the recipient another way.",
 	},
 
 	// --- Reputation and policy, last: the broadest wordings.
 	{
-		id:  "reputation",
-		any: []string{"reputation", "spam", "unsolicited", "complaints", "junk"},
-		cat: Reputation,
+		id:      "reputation",
+		any:     []string{"reputation", "spam", "unsolicited", "complaints", "junk"},
+		cat:     Reputation,
 		explain: "The receiver judged the sender's reputation or the message as spam. Check the IP and domain reputation and the content.",
 	},
 	{
@@ -663,6 +663,7 @@ var markers = []struct{ phrase, provider string }{
 	{"gmx", "gmx"},
 	{"web.de", "gmx"},
 	{"client host rejected", "postfix"},
+	{"service unavailable; client host", "postfix"},
 	{"helo command rejected", "postfix"},
 	{"sender address rejected", "postfix"},
 	{"recipient address rejected", "postfix"},
