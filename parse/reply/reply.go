@@ -1,0 +1,429 @@
+// Package reply classifies SMTP replies: it reads a reply as users find it
+// (a bare multi-line reply, a DSN Diagnostic-Code, a Postfix, Exim or
+// Microsoft bounce phrase, a log fragment), takes out its codes, the sender's
+// IP and the host names it quotes, and says what it means from the enhanced
+// status code registry and a knowledge base of real provider and MTA texts.
+//
+// It is the project's only copy of reply classification: the bounce reader
+// and the MTA-log scanner both call Parse. Parse is pure and cheap (one pass
+// over the text for all knowledge-base phrases) because log scanning calls it
+// for every rejected line.
+package reply
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Category is the kind of problem a reply reports.
+type Category string
+
+// Categories, as used in the JSON "category" keys.
+const (
+	RDNS       Category = "rdns"       // reverse DNS of the sending IP
+	HELO       Category = "helo"       // the HELO/EHLO name
+	Blocklist  Category = "blocklist"  // a DNS or provider block list
+	SPF        Category = "spf"        // SPF, or SPF-or-DKIM authentication
+	DKIM       Category = "dkim"       // DKIM (and ARC)
+	DMARC      Category = "dmarc"      // DMARC, or several checks together
+	TLS        Category = "tls"        // encryption required
+	Rate       Category = "rate"       // rate or connection limits
+	Reputation Category = "reputation" // the sender's reputation or spam verdicts
+	Mailbox    Category = "mailbox"    // the recipient's mailbox
+	Policy     Category = "policy"     // any other local policy
+	Other      Category = "other"      // unknown or not about the sender
+)
+
+// MaxInput is how much of a text Parse reads; longer input is cut there and
+// Truncated is set. Real replies are a few hundred bytes.
+const MaxInput = 64 << 10
+
+// Reply is what Parse learnt from one SMTP reply.
+type Reply struct {
+	Code   int    // basic reply code, 550; 0 when the text has none
+	Status string // enhanced status code "5.7.25"; "" when none
+	// Text is the reply text: continuation lines joined with single spaces,
+	// code and status prefixes of each line removed.
+	Text     string
+	Category Category
+	// Permanent comes from the code (5xx) or, without one, from the status
+	// class.
+	Permanent bool
+	// Problem is, for rdns and helo replies, the likely DESIGN.md problem
+	// name (no-ptr, fcrdns-fail, generic-ptr, ptr-temperror,
+	// helo-unresolvable, …); "" otherwise.
+	Problem string
+	// ClientIP is the sender's IP as the rejecting server saw it, when the
+	// reply quotes it.
+	ClientIP netip.Addr
+	// Names are host names the reply quotes about the sender (its HELO or
+	// PTR name), lower case without a trailing dot.
+	Names []string
+	// Provider is who gave the reply: "gmail", "microsoft", "yahoo",
+	// "comcast", "t-online", "gmx", "postfix", "exim", "sendmail", or "".
+	Provider string
+	// Explanation says in plain words what the reply means and what to do.
+	Explanation string
+	// Rule is the id of the knowledge-base entry that matched; "" when only
+	// the codes decided.
+	Rule string
+
+	// RemoteHost and RemoteIP are the server that gave the reply, when the
+	// text names it ("host NAME[IP] said:", Exim's "host NAME [IP]"); not
+	// the sender.
+	RemoteHost string
+	RemoteIP   netip.Addr
+
+	// Truncated is set when the input was longer than MaxInput.
+	Truncated bool
+}
+
+// knowledge is the compiled knowledge base, built on first use so that
+// commands which never classify a reply do not pay for it.
+type knowledge struct {
+	m       *matcher
+	entries []compiledEntry
+	markers []int32 // phrase id per markers entry
+}
+
+type compiledEntry struct {
+	*entry
+	all, any, after []int32
+}
+
+// maxPhrases bounds the distinct phrases so that Parse can keep its hit
+// table on the stack; TestPhraseBudget checks the knowledge base fits.
+const maxPhrases = 512
+
+var compiled = sync.OnceValue(func() *knowledge {
+	ids := map[string]int32{}
+	var phrases []string
+	id := func(p string) int32 {
+		p = strings.ToLower(p)
+		if v, ok := ids[p]; ok {
+			return v
+		}
+		v := int32(len(phrases))
+		ids[p] = v
+		phrases = append(phrases, p)
+		return v
+	}
+	idList := func(ps []string) []int32 {
+		out := make([]int32, len(ps))
+		for i, p := range ps {
+			out[i] = id(p)
+		}
+		return out
+	}
+	k := &knowledge{}
+	for i := range kb {
+		e := &kb[i]
+		k.entries = append(k.entries, compiledEntry{entry: e, all: idList(e.all), any: idList(e.any), after: idList(e.after)})
+	}
+	for _, mk := range markers {
+		k.markers = append(k.markers, id(mk.phrase))
+	}
+	if len(phrases) > maxPhrases {
+		panic("reply: knowledge base has more phrases than maxPhrases")
+	}
+	k.m = newMatcher(phrases)
+	return k
+})
+
+// Parse reads a reply as it appears anywhere users find one: a bare
+// multi-line reply ("550-5.7.25 …\r\n550 5.7.25 …"), a DSN Diagnostic-Code
+// value ("smtp; 550 5.7.1 …"), a Postfix log or bounce phrase ("host
+// mx.example.test[198.51.100.5] said: 550 5.7.1 … (in reply to RCPT TO
+// command)"), an Exim "SMTP error from remote mail server after RCPT TO:<x>:
+// 550 …", a Microsoft "Remote server returned '550 5.7.1 …'", or text with no
+// code. It never fails; what it cannot read stays in Text with Category
+// Other.
+func Parse(text string) Reply {
+	var r Reply
+	if len(text) > MaxInput {
+		text = cutUTF8(text, MaxInput)
+		r.Truncated = true
+	}
+	body := unwrap(text, &r)
+	r.Text = joinLines(body, &r)
+	switch {
+	case r.Code >= 500:
+		r.Permanent = true
+	case r.Code == 0 && len(r.Status) > 0:
+		r.Permanent = r.Status[0] == '5'
+	}
+	classify(&r)
+	return r
+}
+
+// classify fills Category, Problem, Names, ClientIP, Provider, Explanation
+// and Rule from the joined text and the codes.
+func classify(r *Reply) {
+	k := compiled()
+	var hitBuf [maxPhrases]int32
+	hits := hitBuf[:k.m.nPhrase]
+	k.m.scan(r.Text, hits)
+
+	if ip, ok := firstIP(r.Text); ok {
+		r.ClientIP = ip
+	}
+	temporary := r.Code/100 == 4 || (r.Code == 0 && strings.HasPrefix(r.Status, "4"))
+	class := byte(0)
+	switch {
+	case r.Permanent:
+		class = '5'
+	case temporary:
+		class = '4'
+	}
+
+	var match *compiledEntry
+	for i := range k.entries {
+		e := &k.entries[i]
+		if e.status != "" && e.status != r.Status {
+			continue
+		}
+		if e.class != 0 && e.class != class {
+			continue
+		}
+		if allHit(hits, e.all) && (len(e.any) == 0 || anyHit(hits, e.any)) {
+			match = e
+			break
+		}
+	}
+
+	if match != nil {
+		r.Rule = match.id
+		r.Category = match.cat
+		r.Problem = match.problem
+		if temporary && match.problemTemp != "" {
+			r.Problem = match.problemTemp
+		}
+		r.Provider = match.provider
+		r.Explanation = match.explain
+		switch match.names {
+		case namesAngle:
+			r.Names = angleName(r.Text, r)
+		case namesAfter:
+			for _, a := range match.after {
+				if end := hits[a]; end > 0 {
+					if n := hostWord(r.Text[end:]); n != "" {
+						r.Names = []string{n}
+					}
+					break
+				}
+			}
+		}
+	} else {
+		byStatus(r)
+	}
+	if r.Provider == "" {
+		r.Provider = providerOf(r.RemoteHost, hits, k)
+	}
+}
+
+// byStatus classifies a reply no knowledge-base entry matched, from its
+// enhanced status code alone.
+func byStatus(r *Reply) {
+	r.Category = Other
+	si, ok := lookupStatus(r.Status)
+	if !ok {
+		if r.Code != 0 || r.Status != "" {
+			r.Explanation = "The receiver refused " + tense(r) + " without a recognised reason; the reply text says what it can."
+		} else {
+			r.Explanation = "No SMTP reply code was found; the text is shown as it is."
+		}
+		return
+	}
+	r.Category = si.cat
+	if si.cat == RDNS {
+		// RFC 7372 X.7.25 covers both a missing PTR and one that does not
+		// resolve back; FCrDNS failure is the general case.
+		r.Problem = "fcrdns-fail"
+		if !r.Permanent {
+			r.Problem = "ptr-temperror"
+		}
+	}
+	r.Explanation = "Status " + r.Status + ": " + si.meaning + " (RFC 3463 registry); " + tense(r) + "."
+}
+
+func tense(r *Reply) string {
+	if r.Permanent {
+		return "a permanent failure: fix the cause before resending"
+	}
+	return "a temporary failure: the sending server will retry"
+}
+
+func allHit(hits []int32, ids []int32) bool {
+	for _, id := range ids {
+		if hits[id] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func anyHit(hits []int32, ids []int32) bool {
+	for _, id := range ids {
+		if hits[id] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// providerOf names the provider from the rejecting host's name, else from
+// marker phrases in the text.
+func providerOf(remote string, hits []int32, k *knowledge) string {
+	if remote != "" {
+		for _, rp := range remoteProviders {
+			if strings.HasSuffix(remote, rp.suffix) {
+				return rp.provider
+			}
+		}
+	}
+	for i, id := range k.markers {
+		if hits[id] != 0 {
+			return markers[i].provider
+		}
+	}
+	return ""
+}
+
+// cutUTF8 cuts s to at most n bytes without splitting a UTF-8 sequence.
+func cutUTF8(s string, n int) string {
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// isCode reports whether s is a basic reply code, 2xx to 5xx.
+func isCode(s string) bool {
+	return len(s) == 3 && s[0] >= '2' && s[0] <= '5' && isDigit(s[1]) && isDigit(s[2])
+}
+
+// isStatus reports whether s is an enhanced status code class.subject.detail
+// (RFC 3463: class 2, 4 or 5, then one to three digits twice).
+func isStatus(s string) bool {
+	if len(s) < 5 || len(s) > 9 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
+		return false
+	}
+	n, dots := 0, 0
+	for i := 2; i < len(s); i++ {
+		switch c := s[i]; {
+		case isDigit(c):
+			n++
+			if n > 3 {
+				return false
+			}
+		case c == '.' && n > 0 && dots == 0:
+			dots++
+			n = 0
+		default:
+			return false
+		}
+	}
+	return dots == 1 && n > 0
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
+
+// joinLines turns the reply body into Text: whitespace runs become one
+// space and every line's code ("550-", "550 ") and status prefix goes, even
+// where a bounce re-wrapped the lines so that the prefixes sit mid-text. It
+// sets Code and Status from the first line that has them.
+func joinLines(body string, r *Reply) string {
+	var b strings.Builder
+	b.Grow(len(body))
+	code := ""
+	skipStatus := false // the field after a bare continuation code
+	i := 0
+	for i < len(body) {
+		for i < len(body) && isSpace(body[i]) {
+			i++
+		}
+		j := i
+		for j < len(body) && !isSpace(body[j]) {
+			j++
+		}
+		if i == j {
+			break
+		}
+		f := body[i:j]
+		i = j
+
+		if skipStatus {
+			skipStatus = false
+			if isStatus(f) {
+				if r.Status == "" {
+					r.Status = f
+				}
+				continue
+			}
+		}
+		if code == "" && r.Status == "" && b.Len() == 0 {
+			f = strings.TrimPrefix(f, "#") // Exchange's "#550 5.7.1 …"
+		}
+		if code == "" && len(f) >= 3 && isCode(f[:3]) && (len(f) == 3 || f[3] == '-') {
+			// A code starts the reply, or starts it mid-text when a status
+			// follows it: "Delivery failed: 550 5.1.1 …".
+			rest := ""
+			if len(f) > 4 {
+				rest = f[4:]
+			}
+			if b.Len() == 0 || isStatus(rest) || isStatus(nextField(body, i)) {
+				code = f[:3]
+				r.Code, _ = strconv.Atoi(code)
+				b.Reset()
+				if rest == "" {
+					skipStatus = len(f) == 3 || rest == ""
+					continue
+				}
+				f = rest
+				if isStatus(f) {
+					r.Status = f
+					continue
+				}
+			}
+		} else if code != "" && strings.HasPrefix(f, code) && (len(f) == 3 || f[3] == '-') {
+			// A continuation line's prefix, where a line began.
+			if len(f) <= 4 {
+				skipStatus = true
+				continue
+			}
+			f = f[4:]
+			if isStatus(f) {
+				if r.Status == "" {
+					r.Status = f
+				}
+				continue
+			}
+		} else if code == "" && r.Status == "" && b.Len() == 0 && isStatus(f) {
+			r.Status = f // "5.1.1 <x>: user unknown" without a code
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(f)
+	}
+	return b.String()
+}
+
+// nextField returns the whitespace-delimited field at or after s[i:].
+func nextField(s string, i int) string {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && !isSpace(s[j]) && j-i < 16 {
+		j++
+	}
+	return s[i:j]
+}
