@@ -40,7 +40,8 @@ var bounceSubjects = []string{"undeliver", "returned mail", "delivery status not
 
 // readBounceText recognises a bounce in a human-readable text. from and
 // subject are the bounce's own header fields, used for hints only. It
-// returns nil when the text reads as no bounce.
+// returns nil when the text reads as no bounce; a vendor text whose
+// recipients cannot be read still names its family.
 func readBounceText(text, from, subject string) (*textReport, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
@@ -75,7 +76,7 @@ func readBounceText(text, from, subject string) (*textReport, error) {
 			readQmailText(report, tr)
 		}
 	}
-	if len(tr.recipients) == 0 {
+	if len(tr.recipients) == 0 && tr.family == "text" {
 		return nil, nil
 	}
 	if len(tr.recipients) > maxBounceRecipient {
@@ -217,8 +218,9 @@ func splitSaid(p string) (host, diag string) {
 	if i < 0 {
 		return "", p
 	}
-	if h := lastIndexWord(p[:i], "host "); h >= 0 {
-		host = strings.ReplaceAll(strings.TrimSpace(p[h+len("host "):i]), "\n", " ")
+	before := strings.ReplaceAll(p[:i], "\n", " ")
+	if h := lastIndexWord(before, "host "); h >= 0 {
+		host = strings.TrimSpace(before[h+len("host "):])
 	}
 	diag = strings.TrimLeft(p[i+len("said:"):], " \n")
 	if j := strings.LastIndex(diag, "(in reply to "); j >= 0 {
@@ -342,8 +344,9 @@ func readEximText(lines []string, tr *textReport) {
 			cur = &BounceRecipient{FinalRecipient: strings.Trim(t, "<>")}
 		case cur == nil:
 		case strings.Contains(t, "SMTP error from remote"):
+			// Newer Exim puts the reply on this line: "…, host: NAME (IP) reason: REPLY".
 			detail = nil
-			if _, reason, ok := strings.Cut(t, "reason: "); ok {
+			if _, reason, ok := strings.Cut(strings.TrimPrefix(t, "Delay reason: "), " reason: "); ok {
 				detail = append(detail, reason)
 			}
 		case strings.HasPrefix(t, "host ") && cur.RemoteMTA == "" && len(detail) == 0:
@@ -575,7 +578,7 @@ func readGmailText(lines []string, subject string, tr *textReport) {
 		case strings.HasPrefix(t, "Delivery to the following recipient"):
 			next = true
 		default:
-			for _, pre := range []string{"wasn't delivered to ", "delivering your message to "} {
+			for _, pre := range []string{"wasn't delivered to ", "delivering your message to ", "Your message to "} {
 				if _, rest, ok := strings.Cut(t, pre); ok {
 					addAddress(firstToken(rest))
 				}
