@@ -182,11 +182,24 @@ func parseDate(s string) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(mon+1), day, hour, minute, sec, nsec, loc)
-	if t.Day() != day {
+	if day < 1 || day > daysIn(mon, year) {
 		return time.Time{}, false // 31 Feb and the like
 	}
-	return t, true
+	return time.Date(year, time.Month(mon+1), day, hour, minute, sec, nsec, loc), true
+}
+
+// daysIn returns the length of month mon (0 = January) in year.
+func daysIn(mon, year int) int {
+	switch mon {
+	case 1:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 3, 5, 8, 10:
+		return 30
+	}
+	return 31
 }
 
 func (d *dateScanner) zone() (*time.Location, bool) {

@@ -209,7 +209,6 @@ type stamp struct {
 	lead     clause // the first word's keyword; clNone also when it was no keyword
 	leadSeen bool
 	invoked  bool // qmail's "(qmail 123 invoked from network)"
-	noHELO   bool // Sendmail's "(from rdns [ip])": the client sent no HELO
 
 	from, by, id, rcpt string
 	tls                string
@@ -333,7 +332,8 @@ func (st *stamp) comment(cl clause, needValue bool, t token) int {
 	case !st.leadSeen && hasPrefixFold(in, "qmail ") && strings.Contains(in, " invoked "):
 		st.invoked = true
 	case !st.leadSeen && hasPrefixFold(in, "from "):
-		st.noHELO = true
+		// Sendmail's "(from rdns [ip])": the client sent no HELO, so the
+		// from value stays empty.
 		st.fromComment(in[len("from "):])
 	case strings.HasPrefix(in, "Exim "):
 		st.exim = true

@@ -222,3 +222,13 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+func TestDaysIn(t *testing.T) {
+	for _, c := range []struct{ mon, year, want int }{
+		{0, 2023, 31}, {1, 2023, 28}, {1, 2024, 29}, {1, 1900, 28}, {1, 2000, 29}, {3, 2024, 30}, {10, 2024, 30}, {11, 2024, 31},
+	} {
+		if got := daysIn(c.mon, c.year); got != c.want {
+			t.Errorf("daysIn(%d, %d) = %d, want %d", c.mon, c.year, got, c.want)
+		}
+	}
+}
