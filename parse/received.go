@@ -446,16 +446,19 @@ func (st *stamp) fill(h *Hop) {
 	switch {
 	case st.hasQHELO:
 		h.HELO, h.RDNS = st.qmailHELO, rdnsOf(from)
+		h.RDNSRecorded = from != ""
 		h.IP = st.bareIP
 		if !h.IP.IsValid() {
 			h.IP = st.addrIP
 		}
 	case st.addrIP.IsValid() && (st.addrName != "" || !eximHost):
 		h.HELO, h.RDNS, h.IP = from, rdnsOf(st.addrName), st.addrIP
+		h.RDNSRecorded = st.addrName != ""
 	case eximHost && (st.addrIP.IsValid() || st.helo != ""):
 		// Exim's sender_rcvhost: the verified name (or the literal) comes
 		// first, and helo= only when the HELO differed from it.
 		h.RDNS, h.IP, h.HELO = rdnsOf(from), st.addrIP, from
+		h.RDNSRecorded = true
 		if !h.IP.IsValid() {
 			h.IP, _ = parseIP(from)
 		}

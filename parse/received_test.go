@@ -232,3 +232,27 @@ func TestDaysIn(t *testing.T) {
 		}
 	}
 }
+
+// TestRDNSRecorded: an empty RDNS means "the receiver found none" only for
+// stamps whose shape records the receiver's reverse lookup.
+func TestRDNSRecorded(t *testing.T) {
+	tests := []struct {
+		raw      string
+		recorded bool
+		rdns     string
+	}{
+		{"from helo.example.test (unknown [198.51.100.23]) by mx.example.test (Postfix) with ESMTP id 4TQy0B", true, ""},
+		{"from mail.example.test (mail.example.test [192.0.2.10]) by mx.example.test (Postfix) with ESMTPS id 4TQy0C", true, "mail.example.test"},
+		{"from mail.example.test ([192.0.2.10]:41234 helo=mail.example.test) by mx.example.test with esmtps (Exim 4.96) id 1r2", true, "mail.example.test"},
+		{"from [192.0.2.10] (port=41234 helo=mail.example.test) by mx.example.test with esmtp (Exim 4.96) id 1r3", true, ""},
+		{"from unknown (HELO mail.example.test) (192.0.2.10) by mx.example.test with SMTP", true, ""},
+		{"from mail.example.test (192.0.2.10) by mx.example.test (198.51.100.1) with Microsoft SMTP Server id 15.20.1", false, ""},
+		{"from [192.0.2.10] by mx.example.test with ESMTP", false, ""},
+	}
+	for _, tc := range tests {
+		h := Received(tc.raw)
+		if h.RDNSRecorded != tc.recorded || h.RDNS != tc.rdns {
+			t.Errorf("%s\nRDNSRecorded %v RDNS %q, want %v %q", tc.raw, h.RDNSRecorded, h.RDNS, tc.recorded, tc.rdns)
+		}
+	}
+}
