@@ -94,16 +94,24 @@ type Result struct {
 }
 
 // Bounce is a remote server's refusal as a bounce reported it, classified.
+// Its fields are those of the first failed recipient; Recipients has all.
 type Bounce struct {
+	Family       string // the bounce's shape: dsn, exim, gmail, exchange, …
 	Status       string // enhanced status code, "5.7.25"
 	ReplyCode    int
-	Diagnostic   string // the remote's reply, verbatim
-	RemoteMTA    string // the server that refused
-	ReportingMTA string // the relay that reported the refusal (the refused relay)
-	RemoteIP     netip.Addr
-	Category     string // reply category: rdns, helo, blocklist, …
+	Diagnostic   string     // the remote's reply, verbatim
+	RemoteMTA    string     // the server that refused
+	ReportingMTA string     // the relay that reported the refusal (the refused relay)
+	RemoteIP     netip.Addr // the refusing server's address, when the bounce gives it
+	Category     string     // reply category: rdns, helo, blocklist, …
 	Permanent    bool
+	Problem      string // the DESIGN.md problem the reply points to, if any
 	Explanation  string // what the reply means, in plain words
+	Recipients   []BounceRecipient
+	// RelayIP is the refused relay's address and RelayIPSource how it was
+	// found (IPQuoted, IPGiven, IPInferred); invalid when unknown.
+	RelayIP       netip.Addr
+	RelayIPSource string
 }
 
 // Analyze checks every external hop of a path (chronological, as from
@@ -148,7 +156,7 @@ func Analyze(ctx context.Context, hops []parse.Hop, opts Options) *Result {
 	}
 	wg.Wait()
 
-	judged := judgedHop(res.Hops)
+	judged := judgedHop(res.Hops, opts.Judge.IP.IsValid())
 	res.Verdict = verdict(ctx, opts.Resolver, res.Hops, judged)
 	if judged >= 0 {
 		if origin := originHop(res.Hops); origin >= 0 && origin != judged && res.Verdict.Status == Misaligned {
@@ -191,7 +199,11 @@ func inPrefixes(ip netip.Addr, list []netip.Prefix) bool {
 // (sender name, receiving host and the final receiver all in one registrable
 // domain, as Gmail's and Exchange Online's internal hops are) are passed
 // over even with public addresses.
-func judgedHop(hops []HopResult) int {
+func judgedHop(hops []HopResult, judge bool) int {
+	if judge {
+		// The refused connection a bounce reported is the one judged.
+		return len(hops) - 1
+	}
 	receiver := ""
 	for i := len(hops) - 1; i >= 0 && receiver == ""; i-- {
 		receiver = registrable(normalizeName(hops[i].By))
@@ -205,6 +217,12 @@ func judgedHop(hops []HopResult) int {
 			continue
 		}
 		return i
+	}
+	// Mail that never left one organisation: its newest external sender.
+	for i := len(hops) - 1; i >= 0; i-- {
+		if hops[i].Checked {
+			return i
+		}
 	}
 	return -1
 }

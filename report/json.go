@@ -50,6 +50,21 @@ type jsonBounce struct {
 	Category     string `json:"category"`
 	Permanent    bool   `json:"permanent"`
 	Explanation  string `json:"explanation"`
+	// Recipients has every recipient's refusal; the fields above are
+	// those of the first failed one.
+	Recipients []jsonRecipient `json:"recipients"`
+}
+
+type jsonRecipient struct {
+	Recipient   string `json:"recipient"`
+	Action      string `json:"action"`
+	Status      string `json:"status"`
+	ReplyCode   int    `json:"reply_code"`
+	Diagnostic  string `json:"diagnostic"`
+	RemoteMTA   string `json:"remote_mta"`
+	Category    string `json:"category"`
+	Permanent   bool   `json:"permanent"`
+	Explanation string `json:"explanation"`
 }
 
 type jsonHop struct {
@@ -138,7 +153,13 @@ func NewDocument(src Source, res *analyze.Result) Document {
 	if b := res.Bounce; b != nil {
 		d.Bounce = &jsonBounce{Status: b.Status, ReplyCode: b.ReplyCode, Diagnostic: b.Diagnostic,
 			RemoteMTA: b.RemoteMTA, ReportingMTA: b.ReportingMTA, RemoteIP: addr(b.RemoteIP),
-			Category: b.Category, Permanent: b.Permanent, Explanation: b.Explanation}
+			Category: b.Category, Permanent: b.Permanent, Explanation: b.Explanation,
+			Recipients: make([]jsonRecipient, 0, len(b.Recipients))}
+		for _, r := range b.Recipients {
+			d.Bounce.Recipients = append(d.Bounce.Recipients, jsonRecipient{Recipient: r.Recipient, Action: r.Action,
+				Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic, RemoteMTA: r.RemoteMTA,
+				Category: r.Category, Permanent: r.Permanent, Explanation: r.Explanation})
+		}
 	}
 	for _, h := range res.Hops {
 		jh := jsonHop{Index: h.Index, IP: addr(h.IP), HELO: h.HELO, RDNS: h.RDNS, By: h.By, With: h.With,

@@ -37,7 +37,21 @@ func Text(w io.Writer, src Source, res *analyze.Result, opts TextOptions) error 
 	if b := res.Bounce; b != nil {
 		t.line(t.bold("Bounce") + sanitize(" from "+orDash(b.ReportingMTA)))
 		t.field("remote said", b.Diagnostic)
-		t.field("meaning", b.Explanation)
+		kind := b.Category
+		if b.Permanent {
+			kind += ", permanent"
+		} else {
+			kind += ", temporary"
+		}
+		t.field("meaning", b.Explanation+" ("+kind+")")
+		if b.RelayIP.IsValid() {
+			t.field("relay", fmt.Sprintf("%s %s, address %s", b.ReportingMTA, b.RelayIP, b.RelayIPSource))
+		} else {
+			t.field("relay", orDash(b.ReportingMTA)+", address unknown")
+		}
+		if n := len(b.Recipients); n > 1 {
+			t.field("recipients", fmt.Sprintf("%d; the first failed one is shown (JSON lists all)", n))
+		}
 		t.line("")
 	}
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 
 	"hopcheck/analyze"
@@ -29,6 +30,10 @@ Flags:
   --internal CIDR      internal sender ranges, repeatable (replaces the defaults:
                        RFC 1918, loopback, link-local, 100.64.0.0/10, fc00::/7)
   --timeout DURATION   timeout of each DNS query attempt (default 3s)
+  --sender-ip IP       bounces: the refused relay's address, when the bounce
+                       does not quote it (default: resolve the reporting MTA)
+  --helo NAME          bounces: the name the refused relay announced
+                       (default: the reporting MTA's name)
 
 Examples:
   pbpaste | hopcheck analyze
@@ -41,9 +46,15 @@ Exit codes: 0 aligned, 1 misaligned, 2 could not decide, 64 usage,
 `
 
 func runAnalyze(args []string, e env) int {
-	var c common
+	var (
+		c          common
+		senderFlag string
+		helo       string
+	)
 	fs := newFlagSet("analyze")
 	c.register(fs)
+	fs.StringVar(&senderFlag, "sender-ip", "", "for a bounce: the refused relay's `IP` when the bounce does not quote it")
+	fs.StringVar(&helo, "helo", "", "for a bounce: the `NAME` the refused relay announced (default: the reporting MTA's name)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return flagExit(err, analyzeUsage, e)
@@ -57,6 +68,13 @@ func runAnalyze(args []string, e env) int {
 	internal, err := c.internalRanges()
 	if err != nil {
 		return flagExit(err, analyzeUsage, e)
+	}
+	var senderIP netip.Addr
+	if senderFlag != "" {
+		if senderIP, err = netip.ParseAddr(senderFlag); err != nil {
+			return flagExit(usageError{fmt.Sprintf("--sender-ip %q: not an IP address", senderFlag)}, analyzeUsage, e)
+		}
+		senderIP = senderIP.Unmap()
 	}
 	r, resolverName, err := c.resolver()
 	if err != nil {
@@ -84,7 +102,11 @@ func runAnalyze(args []string, e env) int {
 		return exitDataErr
 	}
 
-	res := analyze.Message(context.Background(), msg, analyze.Options{Resolver: r, Internal: internal})
+	res, err := analyze.Message(context.Background(), msg, analyze.Options{Resolver: r, Internal: internal, Judge: parse.Hop{IP: senderIP, HELO: helo}})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "hopcheck: %s: %v\n", name, err)
+		return exitDataErr
+	}
 	src := report.Source{Kind: "message", Name: name, Resolver: resolverName}
 	src.Subject, _ = msg.Header.Text("Subject")
 	src.MessageID = msg.Header.Get("Message-Id")

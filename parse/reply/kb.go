@@ -348,7 +348,7 @@ var kb = []entry{
 		// (reject_unknown_reverse_client_hostname; 450 when the lookup failed)
 		all: []string{"cannot find your reverse hostname"},
 		cat: RDNS, problem: "no-ptr", problemTemp: "ptr-temperror", provider: "postfix",
-		explain: "The receiving Postfix found no PTR record for the sending IP (a 4xx code means the lookup failed rather than came back empty). Have the IP's owner publish a PTR for it.",
+		explain: "The receiving Postfix could not find a PTR record for the sending IP: with a 5xx code there is none, with a 4xx code its lookup failed temporarily. Have the IP's owner publish a PTR for it.",
 	},
 	{
 		id: "postfix-unknown-client",

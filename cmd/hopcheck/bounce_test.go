@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hopcheck/analyze"
+	"hopcheck/analyze/dnstest"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/bounces/*.verdict.json from the current output")
+
+// bounceOutcome is what a bounce sample must come to, end to end.
+type bounceOutcome struct {
+	Kind      string `json:"kind"`
+	Exit      int    `json:"exit"`
+	Status    string `json:"bounce_status"`
+	ReplyCode int    `json:"reply_code"`
+	Category  string `json:"category"`
+	Permanent bool   `json:"permanent"`
+	Verdict   string `json:"verdict"`
+	Hop       int    `json:"hop"`
+	IP        string `json:"ip"`
+	HELO      string `json:"helo"`
+	Problem   string `json:"problem"`
+	Owner     string `json:"owner"`
+}
+
+// TestBounceSamples runs every bounce sample through the built command
+// against an in-process DNS server serving testdata/zones, and compares
+// the outcome with the .verdict.json beside it.
+func TestBounceSamples(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/zones/*.zone")
+	z, err := analyze.LoadZoneFiles(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := dnstest.Start(t, dnstest.Options{Zone: z})
+	samples, _ := filepath.Glob("../../testdata/bounces/*.eml")
+	if len(samples) < 10 {
+		t.Fatalf("only %d bounce samples", len(samples))
+	}
+	for _, path := range samples {
+		name := strings.TrimSuffix(filepath.Base(path), ".eml")
+		t.Run(name, func(t *testing.T) {
+			out, stderr, code := hopcheck(t, nil, "analyze", "--format", "json", "--resolver", srv.Addr, "--timeout", "300ms", "testdata/bounces/"+name+".eml")
+			var d struct {
+				Source struct{ Kind string }
+				Bounce *struct {
+					Status     string
+					ReplyCode  int `json:"reply_code"`
+					Category   string
+					Permanent  bool
+					Recipients []any
+				}
+				Verdict struct {
+					Status, IP, HELO, Problem, Owner string
+					Hop                              int
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &d); err != nil {
+				t.Fatalf("exit %d, %v: %s %s", code, err, out, stderr)
+			}
+			got := bounceOutcome{Kind: d.Source.Kind, Exit: code, Verdict: d.Verdict.Status, Hop: d.Verdict.Hop,
+				IP: d.Verdict.IP, HELO: d.Verdict.HELO, Problem: d.Verdict.Problem, Owner: d.Verdict.Owner}
+			if b := d.Bounce; b != nil {
+				got.Status, got.ReplyCode, got.Category, got.Permanent = b.Status, b.ReplyCode, b.Category, b.Permanent
+			}
+			wantPath := strings.TrimSuffix(path, ".eml") + ".verdict.json"
+			if *update {
+				data, _ := json.MarshalIndent(got, "", "  ")
+				if err := os.WriteFile(wantPath, append(data, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			data, err := os.ReadFile(wantPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bounceOutcome
+			if err := json.Unmarshal(data, &want); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestGmailDSNNamesTheRelay: a Gmail 550-5.7.25 DSN whose original passed
+// app.example.test and relay.example.test names the relay Gmail refused,
+// not the app server where the message began.
+func TestGmailDSNNamesTheRelay(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/zones/*.zone")
+	z, err := analyze.LoadZoneFiles(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := dnstest.Start(t, dnstest.Options{Zone: z})
+	out, _, code := hopcheck(t, nil, "analyze", "--resolver", srv.Addr, "testdata/bounces/dsn-gmail-5.7.25.eml")
+	if code != exitMisaligned {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{
+		"remote said 550-5.7.25 [198.51.100.7]",
+		"Gmail refused the message because the sending IP has no PTR record",
+		"relay relay.example.test 198.51.100.7, address quoted by the remote server",
+		"MISALIGNED hop 3: 198.51.100.7 (HELO relay.example.test)",
+		"problem no-ptr",
+		"set the PTR of 198.51.100.7 to relay.example.test",
+		"fix the relay of hop 3 (198.51.100.7, relay.example.test), not the origin at hop 2",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Said in this order: the reply, its meaning, the relay, the verdict.
+	if !(strings.Index(flat, "remote said") < strings.Index(flat, "meaning") &&
+		strings.Index(flat, "meaning") < strings.Index(flat, "relay relay.example.test") &&
+		strings.Index(flat, "relay relay.example.test") < strings.Index(flat, "MISALIGNED")) {
+		t.Errorf("order is not reply, meaning, relay, verdict:\n%s", out)
+	}
+}
