@@ -14,7 +14,7 @@ import (
 func hostileResult() *analyze.Result {
 	h := analyze.HopResult{Hop: parse.Hop{Index: 1, Parsed: true, IP: netip.MustParseAddr("192.0.2.10"),
 		HELO: "evil\x1b[2J\x1b[31m.example.test\r\n", By: "mx\x07.example.test"}, Checked: true,
-		Checks: analyze.Checks{PTRStatus: analyze.StatusNXDomain, FCrDNS: analyze.StatusNotChecked, HELOMatch: analyze.MatchMismatch},
+		Checks:   analyze.Checks{PTRStatus: analyze.StatusNXDomain, FCrDNS: analyze.StatusNotChecked, HELOMatch: analyze.MatchMismatch},
 		Problems: []analyze.Problem{{Name: analyze.NoPTR, Owner: analyze.OwnerIP, Detail: "no PTR \x1b]0;title\x07", Fix: "set it"}}}
 	return &analyze.Result{Hops: []analyze.HopResult{h, {Hop: parse.Hop{Index: 2, Raw: "garbage \x1b[5m"}}},
 		Verdict: analyze.Verdict{Status: analyze.Misaligned, Hop: 1, IP: h.IP, HELO: h.HELO, Problem: analyze.NoPTR, Owner: analyze.OwnerIP, Fix: "set it"}}
