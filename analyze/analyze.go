@@ -300,15 +300,11 @@ func checkRecorded(hop parse.Hop) (Checks, []Problem) {
 			add(GenericPTRName, OwnerIP, "the recorded reverse name %s looks generic: %s", hop.RDNS, why)
 		}
 	}
-	switch kind {
-	case heloLiteral:
-		add(HELOUnresolvable, OwnerMail, "the relay announced the address literal %s instead of a host name", helo)
-	case heloBare:
-		add(HELOUnresolvable, OwnerMail, "the relay announced %q, which is not a fully-qualified domain name", helo)
-	case heloFQDN:
-		if hop.RDNS != "" && c.HELOMatch == MatchMismatch && c.GenericPTR == nil {
-			add(PTRMismatch, OwnerMail, "the relay announced %s, but its reverse name was %s", helo, hop.RDNS)
-		}
+	if why := heloNotAName(helo, kind); why != "" {
+		add(HELOUnresolvable, OwnerMail, "%s", why)
+	}
+	if kind == heloFQDN && hop.RDNS != "" && c.HELOMatch == MatchMismatch && c.GenericPTR == nil {
+		add(PTRMismatch, OwnerMail, "the relay announced %s, but its reverse name was %s", helo, hop.RDNS)
 	}
 	return c, ps
 }

@@ -299,27 +299,36 @@ func problemsFromDNS(hop parse.Hop, c Checks, helo string, kind heloKind) []Prob
 		}
 	}
 	identityBroken := c.PTRStatus != StatusFound || c.FCrDNS != FCrDNSPass || c.GenericPTR != nil
-	switch kind {
-	case heloLiteral:
-		add(HELOUnresolvable, OwnerMail, "the relay announces the address literal %s instead of a host name", helo)
-	case heloBare:
-		add(HELOUnresolvable, OwnerMail, "the relay announces %q, which is not a fully-qualified domain name", helo)
-	case heloFQDN:
+	if why := heloNotAName(helo, kind); why != "" {
+		add(HELOUnresolvable, OwnerMail, "%s", why)
+	}
+	if kind == heloFQDN {
 		f := c.HELOForward
 		switch {
 		case f.Status == StatusTempError:
 			add(PTRTempError, OwnerDNS, "the lookup of the HELO name %s failed (%s)", helo, f.Error)
 		case f.Status != StatusFound:
 			add(HELOUnresolvable, OwnerMail, "the HELO name %s does not resolve (%s)", helo, f.Status)
-		case !f.MatchesIP && c.FCrDNS == FCrDNSPass && c.GenericPTR == nil && c.HELOMatch != MatchExact:
+		case !f.MatchesIP && c.FCrDNS == FCrDNSPass && c.GenericPTR == nil:
 			add(HELOMismatch, OwnerMail, "PTR and forward DNS agree on %s, but the relay announces %s, which resolves to %s", strings.Join(confirmedNames(c.Forward), ", "), helo, joinAddrs(f.Addrs))
-		case !f.MatchesIP && !identityBroken:
+		case !f.MatchesIP:
 			add(HELOUnresolvable, OwnerMail, "the HELO name %s resolves to %s, not to %s", helo, joinAddrs(f.Addrs), ip)
-		case f.MatchesIP && !identityBroken && c.HELOMatch == MatchMismatch:
+		case !identityBroken && c.HELOMatch == MatchMismatch:
 			add(PTRMismatch, OwnerMail, "the HELO name %s resolves to %s, but its PTR names %s", helo, ip, strings.Join(c.PTR, ", "))
 		}
 	}
 	return ps
+}
+
+// heloNotAName says why an announced HELO is no host name at all, or "".
+func heloNotAName(helo string, kind heloKind) string {
+	switch kind {
+	case heloLiteral:
+		return fmt.Sprintf("the relay announces the address literal %s instead of a host name", helo)
+	case heloBare:
+		return fmt.Sprintf("the relay announces %q, which is not a fully-qualified domain name", helo)
+	}
+	return ""
 }
 
 func forwardSummary(f Forward) string {

@@ -63,21 +63,28 @@ func TestVerdictOverRealDNS(t *testing.T) {
 					t.Errorf("fcrdns %s, helo match %s", c.FCrDNS, c.HELOMatch)
 				}
 			}},
-		{name: "nxdomain is no-ptr", hop: hop("192.0.2.20", "mail.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR, owner: analyze.OwnerIP,
-			fix: []string{"set the PTR of 192.0.2.20 to mail.example.test", "2.0.192.in-addr.arpa is served by ns1.provider.example, ns2.provider.example"},
+		{name: "nxdomain is no-ptr", hop: hop("192.0.2.20", "h20.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR, owner: analyze.OwnerIP,
+			fix: []string{"set the PTR of 192.0.2.20 to h20.example.test", "h20.example.test already resolves to 192.0.2.20", "2.0.192.in-addr.arpa is served by ns1.provider.example, ns2.provider.example"},
 			check: func(t *testing.T, c analyze.Checks) {
 				if c.PTRStatus != analyze.StatusNXDomain {
 					t.Errorf("ptr status %s", c.PTRStatus)
 				}
 			}},
-		{name: "nodata is no-ptr", hop: hop("192.0.2.21", "mail.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
+		{name: "no ptr, and the helo names another host", hop: hop("192.0.2.20", "mail.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
+			fix: []string{"set the PTR of 192.0.2.20 to the relay's own mail host name"},
+			check: func(t *testing.T, c analyze.Checks) {
+				if f := c.HELOForward; f == nil || f.MatchesIP || len(f.Addrs) != 1 || f.Addrs[0] != netip.MustParseAddr("192.0.2.10") {
+					t.Errorf("helo forward %+v", f)
+				}
+			}},
+		{name: "nodata is no-ptr", hop: hop("192.0.2.21", "h21.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
 			check: func(t *testing.T, c analyze.Checks) {
 				if c.PTRStatus != analyze.StatusNoData {
 					t.Errorf("ptr status %s", c.PTRStatus)
 				}
 			}},
-		{name: "generic ptr with ip digits", hop: hop("192.0.2.30", "mail.example.test"), status: analyze.Misaligned, problem: analyze.GenericPTRName, owner: analyze.OwnerIP,
-			fix: []string{"set the PTR of 192.0.2.30 to mail.example.test"}},
+		{name: "generic ptr with ip digits", hop: hop("192.0.2.30", "h30.example.test"), status: analyze.Misaligned, problem: analyze.GenericPTRName, owner: analyze.OwnerIP,
+			fix: []string{"set the PTR of 192.0.2.30 to h30.example.test"}},
 		{name: "generic ptr vps", hop: hop("192.0.2.31", "vps123.provider.example"), status: analyze.Misaligned, problem: analyze.GenericPTRName},
 		{name: "ptr does not resolve back", hop: hop("192.0.2.40", "broken.example.test"), status: analyze.Misaligned, problem: analyze.FCrDNSFail, owner: analyze.OwnerDNS,
 			fix: []string{`"broken.example.test. IN A 192.0.2.40"`, "example.test"}},
@@ -98,13 +105,13 @@ func TestVerdictOverRealDNS(t *testing.T) {
 					t.Errorf("ptr %v, want both names", c.PTR)
 				}
 			}},
-		{name: "servfail is temperror, not no-ptr", hop: hop("192.0.2.80", "mail.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError,
+		{name: "servfail is temperror, not no-ptr", hop: hop("192.0.2.80", "h80.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError,
 			check: func(t *testing.T, c analyze.Checks) {
 				if c.PTRStatus != analyze.StatusTempError || !strings.Contains(c.PTRError, "SERVFAIL") {
 					t.Errorf("ptr status %s (%s)", c.PTRStatus, c.PTRError)
 				}
 			}},
-		{name: "timeout is temperror, not no-ptr", hop: hop("192.0.2.81", "mail.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError,
+		{name: "timeout is temperror, not no-ptr", hop: hop("192.0.2.81", "h81.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError,
 			check: func(t *testing.T, c analyze.Checks) {
 				if !strings.Contains(c.PTRError, "timeout") {
 					t.Errorf("ptr error %q", c.PTRError)
@@ -114,10 +121,12 @@ func TestVerdictOverRealDNS(t *testing.T) {
 		{name: "rfc 2317 cname", hop: hop("198.51.100.5", "relay.customer.example"), status: analyze.Aligned},
 		{name: "rfc 2317 cname to nothing", hop: hop("198.51.100.6", "relay.customer.example"), status: analyze.Misaligned, problem: analyze.NoPTR,
 			fix: []string{"0-63.100.51.198.in-addr.arpa is served by ns1.customer.example"}},
-		{name: "cname loop is temperror", hop: hop("192.0.2.99", "mail.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError},
+		{name: "cname loop is temperror", hop: hop("192.0.2.99", "h99.example.test"), status: analyze.Unknown, problem: analyze.PTRTempError},
 		{name: "ipv6", hop: hop("2001:db8::25", "mail6.example.test"), status: analyze.Aligned},
-		{name: "ipv6 without ptr", hop: hop("2001:db8::26", "mail6.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
-			fix: []string{"AAAA record 2001:db8::26"}},
+		{name: "ipv6 without ptr", hop: hop("2001:db8::26", "h6-26.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
+			fix: []string{"set the PTR of 2001:db8::26 to h6-26.example.test", "0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa is served by ns1.provider.example"}},
+		{name: "ipv6 without ptr, helo yet to be created", hop: hop("2001:db8::27", "new6.example.test"), status: analyze.Misaligned, problem: analyze.NoPTR,
+			fix: []string{"new6.example.test must also have an AAAA record 2001:db8::27"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,7 +156,7 @@ func TestVerdictOverRealDNS(t *testing.T) {
 func TestTimeoutIsBounded(t *testing.T) {
 	srv := dnstest.Start(t, failing(world(t)))
 	c := analyze.NewClient(analyze.ClientOptions{Servers: []string{srv.Addr}, Timeout: 50 * time.Millisecond, Attempts: 2})
-	res := analyze.Analyze(context.Background(), []parse.Hop{hop("192.0.2.81", "mail.example.test")}, analyze.Options{Resolver: c})
+	res := analyze.Analyze(context.Background(), []parse.Hop{hop("192.0.2.81", "h81.example.test")}, analyze.Options{Resolver: c})
 	if res.Verdict.Status != analyze.Unknown {
 		t.Fatalf("verdict %s", res.Verdict.Status)
 	}

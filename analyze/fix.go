@@ -50,13 +50,14 @@ func fixFor(h *HopResult, p Problem, owner *zoneOwner) string {
 	return ""
 }
 
-// suggestedName is the name the relay should carry: its HELO when that is a
-// real name of the IP (or at least a real name), else a forward-confirmed
-// PTR name that is not generic.
+// suggestedName is the name the relay should carry: its HELO when that
+// names this IP or nothing yet, else a forward-confirmed PTR name that is
+// not generic.
 func suggestedName(h *HopResult) string {
 	helo, kind := heloName(h.HELO)
 	if kind == heloFQDN {
-		if f := h.Checks.HELOForward; f == nil || f.MatchesIP || f.Status == StatusFound {
+		// A HELO that resolves to another host names that host, not this one.
+		if f := h.Checks.HELOForward; f == nil || f.MatchesIP || f.Status == StatusNXDomain || f.Status == StatusNoData {
 			return helo
 		}
 	}
@@ -64,9 +65,6 @@ func suggestedName(h *HopResult) string {
 		if c := confirmedNames(h.Checks.Forward); len(c) > 0 {
 			return c[0]
 		}
-	}
-	if kind == heloFQDN {
-		return helo
 	}
 	return "the relay's own mail host name (e.g. mail.<your domain>)"
 }
