@@ -53,13 +53,24 @@ func GenericPTR(name string, ip netip.Addr) (bool, string) {
 	return false, ""
 }
 
-// hostPart is the part of name left of its registrable domain.
+// hostPart is the part of name left of its registrable domain under the
+// ICANN suffixes: a provider's private suffix ("compute-1.amazonaws.com",
+// "members.linode.com") is where generic names live, so it does not count.
 func hostPart(name string) string {
-	reg, err := publicsuffix.EffectiveTLDPlusOne(name)
-	if err != nil || len(reg) >= len(name) {
-		return ""
+	ps, icann := publicsuffix.PublicSuffix(name)
+	for !icann {
+		i := strings.IndexByte(ps, '.')
+		if i < 0 {
+			break
+		}
+		ps, icann = publicsuffix.PublicSuffix(ps[i+1:])
 	}
-	return strings.TrimSuffix(name[:len(name)-len(reg)], ".")
+	rest := strings.TrimSuffix(strings.TrimSuffix(name, ps), ".")
+	i := strings.LastIndexByte(rest, '.')
+	if i < 0 {
+		return "" // name is a registrable domain itself
+	}
+	return rest[:i]
 }
 
 // splitAlnum splits s into runs of letters and runs of digits.
