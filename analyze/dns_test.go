@@ -209,6 +209,14 @@ func TestCacheAndInflightDedup(t *testing.T) {
 	if got := srv.UDPQueries.Load(); got != 3 {
 		t.Errorf("%d queries after a second run, want the cache to answer", got)
 	}
+	// Negative answers are cached too (for the SOA minimum, 300s here).
+	noPTR := []parse.Hop{hop("192.0.2.20", "h20.example.test")}
+	analyze.Analyze(context.Background(), noPTR, analyze.Options{Resolver: c})
+	before := srv.UDPQueries.Load()
+	analyze.Analyze(context.Background(), noPTR, analyze.Options{Resolver: c})
+	if got := srv.UDPQueries.Load(); got != before {
+		t.Errorf("%d queries for a cached NXDOMAIN, want none", got-before)
+	}
 }
 
 func TestMultiPTRReportsEveryName(t *testing.T) {
