@@ -60,7 +60,7 @@ func (m *Message) Received() []string { return m.Header.Values("Received") }
 // added by copy and paste, and no body. Field values are unfolded; RFC 2047
 // encoded words are left for the caller (mail.Header.Text decodes them).
 func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 8<<10)
 	head, line, err := readHeaderBlock(br, lim.MaxHeaderBytes)
 	if err != nil {
 		return nil, err
