@@ -128,3 +128,39 @@ func TestGmailDSNNamesTheRelay(t *testing.T) {
 		t.Errorf("order is not reply, meaning, relay, verdict:\n%s", out)
 	}
 }
+
+// TestSenderIPAndHELOFlags: a bounce that quotes no address is judged at
+// the address and HELO given, in any order with the file; aligned now, the
+// explanation says the mismatch was fixed since or the remote saw another
+// address.
+func TestSenderIPAndHELOFlags(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/zones/*.zone")
+	var args []string
+	for _, f := range files {
+		args = append(args, "--zone", strings.TrimPrefix(f, "../../"))
+	}
+	out, stderr, code := hopcheck(t, nil, append([]string{"analyze", "--sender-ip", "192.0.2.10", "testdata/bounces/dsn-no-original.eml", "--helo", "mail.example.test", "--format", "json"}, args...)...)
+	if code != exitAligned {
+		t.Fatalf("exit %d (%s)\n%s", code, stderr, out)
+	}
+	var d struct {
+		Bounce  struct{ Explanation string }
+		Verdict struct{ IP, HELO, Status string }
+		Hops    []struct{ Raw string }
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Verdict.IP != "192.0.2.10" || d.Verdict.HELO != "mail.example.test" || d.Verdict.Status != "aligned" {
+		t.Fatalf("verdict %+v", d.Verdict)
+	}
+	if !strings.Contains(d.Bounce.Explanation, "aligned now") {
+		t.Errorf("explanation %q does not say the relay is aligned now", d.Bounce.Explanation)
+	}
+	if last := d.Hops[len(d.Hops)-1].Raw; !strings.Contains(last, "given with --sender-ip") {
+		t.Errorf("judged hop %q does not say where its address came from", last)
+	}
+	if _, _, code := hopcheck(t, nil, "analyze", "--sender-ip", "not-an-ip", "--offline"); code != exitUsage {
+		t.Errorf("bad --sender-ip: exit %d, want 64", code)
+	}
+}
