@@ -141,6 +141,12 @@ func Analyze(ctx context.Context, hops []parse.Hop, opts Options) *Result {
 		}
 	}
 
+	judged := judgedHop(res.Hops, opts.Judge.IP.IsValid())
+	// Hops after the judged one are the receiving side's own: not checked,
+	// so that no finding asks the receiver's provider to fix its hosts.
+	for i := judged + 1; judged >= 0 && i < len(res.Hops); i++ {
+		res.Hops[i].Checked = false
+	}
 	var wg sync.WaitGroup
 	for i := range res.Hops {
 		h := &res.Hops[i]
@@ -156,7 +162,6 @@ func Analyze(ctx context.Context, hops []parse.Hop, opts Options) *Result {
 	}
 	wg.Wait()
 
-	judged := judgedHop(res.Hops, opts.Judge.IP.IsValid())
 	res.Verdict = verdict(ctx, opts.Resolver, res.Hops, judged)
 	if judged >= 0 {
 		if origin := originHop(res.Hops); origin >= 0 && origin != judged && res.Verdict.Status == Misaligned {
@@ -204,16 +209,20 @@ func judgedHop(hops []HopResult, judge bool) int {
 		// The refused connection a bounce reported is the one judged.
 		return len(hops) - 1
 	}
-	receiver := ""
-	for i := len(hops) - 1; i >= 0 && receiver == ""; i-- {
-		receiver = registrable(normalizeName(hops[i].By))
-	}
+	// receiving collects the domains of the hosts that received the
+	// message from hop i on: a sender in one of them is the receiving
+	// side passing mail on (Exchange Online's outlook.com and
+	// office365.com hosts, Gmail's internal hops).
+	receiving := map[string]bool{}
 	for i := len(hops) - 1; i >= 0; i-- {
 		h := hops[i]
+		if d := registrable(normalizeName(h.By)); d != "" {
+			receiving[d] = true
+		}
 		if !h.Checked {
 			continue
 		}
-		if receiver != "" && registrable(normalizeName(h.By)) == receiver && senderDomain(h.Hop) == receiver {
+		if d := senderDomain(h.Hop); d != "" && receiving[d] {
 			continue
 		}
 		return i
@@ -257,6 +266,10 @@ func verdict(ctx context.Context, r Resolver, hops []HopResult, judged int) Verd
 	v := Verdict{Hop: h.Index, IP: h.IP, HELO: h.HELO}
 	if len(h.Problems) == 0 {
 		v.Status = Aligned
+		if r == nil && !h.RDNSRecorded {
+			v.Status = Unknown
+			v.Fix = "offline, and this receiver's stamp records no reverse name: run without --offline to look the PTR up"
+		}
 		return v
 	}
 	sort.SliceStable(h.Problems, func(a, b int) bool { return severity[h.Problems[a].Name] < severity[h.Problems[b].Name] })
@@ -304,7 +317,7 @@ func checkRecorded(hop parse.Hop) (Checks, []Problem) {
 		add(HELOUnresolvable, OwnerMail, "%s", why)
 	}
 	if kind == heloFQDN && hop.RDNS != "" && c.HELOMatch == MatchMismatch && c.GenericPTR == nil {
-		add(PTRMismatch, OwnerMail, "the relay announced %s, but its reverse name was %s", helo, hop.RDNS)
+		add(PTRMismatch, OwnerIP, "the relay announced %s, but its reverse name was %s", helo, hop.RDNS)
 	}
 	return c, ps
 }
@@ -360,10 +373,12 @@ func mtaSoftware(raw string) string {
 	return ""
 }
 
+// describe names a hop's sender by its IP and the name it announced (or
+// the recorded reverse name when it announced none).
 func describe(h parse.Hop) string {
-	name := h.RDNS
-	if name == "" {
-		name = strings.Trim(h.HELO, "[]")
+	name, kind := heloName(h.HELO)
+	if kind != heloFQDN {
+		name = h.RDNS
 	}
 	if name == "" || name == h.IP.String() {
 		return h.IP.String()

@@ -204,6 +204,11 @@ func heloName(s string) (string, heloKind) {
 		return "", heloNone
 	case strings.HasPrefix(s, "["):
 		return s, heloLiteral
+	case len(s) > 2 && s[0] == '?' && s[len(s)-1] == '?':
+		// qmail writes a literal's brackets as '?': "?192.0.2.1?".
+		if _, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil {
+			return s, heloLiteral
+		}
 	}
 	s = normalizeName(s)
 	if _, err := netip.ParseAddr(s); err == nil {
@@ -314,7 +319,7 @@ func problemsFromDNS(hop parse.Hop, c Checks, helo string, kind heloKind) []Prob
 		case !f.MatchesIP:
 			add(HELOUnresolvable, OwnerMail, "the HELO name %s resolves to %s, not to %s", helo, joinAddrs(f.Addrs), ip)
 		case !identityBroken && c.HELOMatch == MatchMismatch:
-			add(PTRMismatch, OwnerMail, "the HELO name %s resolves to %s, but its PTR names %s", helo, ip, strings.Join(c.PTR, ", "))
+			add(PTRMismatch, OwnerIP, "the HELO name %s resolves to %s, but its PTR names %s", helo, ip, strings.Join(c.PTR, ", "))
 		}
 	}
 	return ps

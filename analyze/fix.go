@@ -43,9 +43,14 @@ func fixFor(h *HopResult, p Problem, owner *zoneOwner) string {
 		if len(h.Checks.PTR) > 0 {
 			ptr = h.Checks.PTR[0]
 		}
-		return fmt.Sprintf("pick one name and align both: make the relay announce %s (%s), or ask the owner of the IP block to set the PTR of %s to %s%s", ptr, heloSetting(h.Software, ptr), ip, helo, ownerText(owner))
+		// The HELO is what the relay's admin set today; a PTR in another
+		// domain is more often a previous tenant's, so it changes first.
+		return fmt.Sprintf("pick one name and align both: ask the owner of the IP block to set the PTR of %s to %s%s, or make the relay announce %s (%s)", ip, helo, ownerText(owner), ptr, heloSetting(h.Software, ptr))
 	case PTRTempError:
-		return fmt.Sprintf("retry later; if it persists, the name servers of the reverse zone of %s (or of the names involved) are failing: check with `dig -x %s` and tell their DNS admin", ip, ip)
+		if h.Checks.PTRStatus == StatusTempError {
+			return fmt.Sprintf("retry later; if it persists, the name servers of the reverse zone of %s are failing: check with `dig -x %s` and tell their DNS admin", ip, ip)
+		}
+		return "retry later; if it persists, the name servers of the names involved are failing: check them with `dig NAME A` and tell their DNS admin"
 	}
 	return ""
 }

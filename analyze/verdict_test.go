@@ -85,7 +85,7 @@ func TestOffline(t *testing.T) {
 		problem string
 	}{
 		{"recorded unknown", parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mail.example.test", RDNSRecorded: true}, analyze.Misaligned, analyze.NoPTR},
-		{"stamp records no reverse name", parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mail.example.test"}, analyze.Aligned, ""},
+		{"stamp records no reverse name: nothing to judge", parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mail.example.test"}, analyze.Unknown, ""},
 		{"may be forged", parse.Hop{IP: netip.MustParseAddr("192.0.2.40"), HELO: "broken.example.test", RDNS: "broken.example.test", RDNSRecorded: true, MayBeForged: true}, analyze.Misaligned, analyze.FCrDNSFail},
 		{"generic recorded name", parse.Hop{IP: netip.MustParseAddr("192.0.2.30"), HELO: "mail.example.test", RDNS: "30-2-0-192.dsl.provider.example", RDNSRecorded: true}, analyze.Misaligned, analyze.GenericPTRName},
 		{"recorded name of another domain", parse.Hop{IP: netip.MustParseAddr("192.0.2.60"), HELO: "smtp.other.example", RDNS: "mail60.example.test", RDNSRecorded: true}, analyze.Misaligned, analyze.PTRMismatch},
