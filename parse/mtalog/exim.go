@@ -230,6 +230,9 @@ func eximReject(r string, ev *Event) result {
 			ev.To = to[:j]
 		}
 	}
+	if arg, ok := strings.CutPrefix(what, "EHLO or HELO "); ok {
+		ev.HELO = arg
+	}
 	ev.Reply, _ = eximText(what)
 	ev.Code, ev.Status = codeStatus(ev.Reply)
 	return parsed

@@ -19,6 +19,9 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 		return postfixWarning(string(msg[len("warning: "):]), ev)
 	}
 	q := queueIDPrefix(msg)
+	if q > 0 && !postfixQueueID(msg[:q-2]) {
+		q = 0
+	}
 	rest := msg[q:]
 	if len(rest) == 0 || !postfixFirst[rest[0]] {
 		return skipped // most noise is turned away here
@@ -54,6 +57,36 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 		return postscreenPass(withQueue(msg, q, ev), ev)
 	}
 	return skipped
+}
+
+// postfixQueueID tells a queue id (or NOQUEUE) from a word that happens to
+// precede ": " ("statistics: …"). Short ids are upper-case hex; long ids
+// (enable_long_queue_ids) are base 52 without vowels.
+func postfixQueueID(id []byte) bool {
+	if string(id) == "NOQUEUE" {
+		return true
+	}
+	hex := true
+	for _, c := range id {
+		switch c {
+		case 'a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U':
+			if c != 'A' && c != 'E' {
+				return false
+			}
+		}
+		if !isDigit(c) && (c < 'A' || c > 'F') {
+			hex = false
+		}
+	}
+	if hex {
+		return true
+	}
+	for _, c := range id {
+		if c == 'A' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }
 
 // postfixFirst marks the first bytes of the messages parsePostfix reads.
@@ -116,11 +149,16 @@ func postfixDelivery(r string, ev *Event) result {
 		return malformed
 	}
 	r = r[n:]
-	word, n, ok := fieldValue(r, ", status=", " ")
-	if !ok {
+	i := strings.Index(r, ", status=")
+	if i < 0 {
 		return malformed
 	}
-	r = r[n:]
+	r = r[i+len(", status="):]
+	n = strings.IndexAny(r, " ,")
+	if n < 0 {
+		n = len(r)
+	}
+	word, r := r[:n], r[n:]
 	switch word {
 	case "sent", "deliverable":
 		ev.Kind = Delivered
@@ -137,7 +175,7 @@ func postfixDelivery(r string, ev *Event) result {
 	if text, ok := strings.CutPrefix(r, " ("); ok {
 		ev.Reply = strings.TrimSuffix(text, ")")
 	}
-	ev.Code, _ = embeddedReply(ev.Reply)
+	ev.Code, _ = replyIn(ev.Reply)
 	if lb := strings.IndexByte(relay, '['); lb >= 0 {
 		ev.Relay = relay[:lb]
 		ev.RemoteName, ev.RemoteIP, _, _ = namAddr(relay)

@@ -50,11 +50,14 @@ func sendmailRelay(v string, ev *Event) {
 	if strings.HasPrefix(name, "[") {
 		name, rest = "", v
 	}
-	ev.RemoteName = hostName(name)
 	if strings.HasPrefix(rest, "[") {
 		if j := strings.IndexByte(rest, ']'); j > 0 {
 			ev.RemoteIP = parseIP(rest[1:j])
 		}
+	}
+	if ev.RemoteIP.IsValid() || strings.IndexByte(name, '.') >= 0 {
+		// A bare word without an address is a mailer ("local"), not a host.
+		ev.RemoteName = hostName(name)
 	}
 }
 
@@ -75,11 +78,14 @@ func sendmailDelivery(r string, ev *Event) result {
 			ev.Relay = ""
 		}
 	}
+	// "Deferred: text" or "Sent (text)", whichever separator comes first.
 	word, detail := stat, ""
-	if i := strings.Index(stat, ": "); i >= 0 {
-		word, detail = stat[:i], stat[i+2:]
-	} else if i := strings.Index(stat, " ("); i >= 0 {
-		word, detail = stat[:i], strings.TrimSuffix(stat[i+2:], ")")
+	colon, paren := strings.Index(stat, ": "), strings.Index(stat, " (")
+	switch {
+	case colon >= 0 && (paren < 0 || colon < paren):
+		word, detail = stat[:colon], stat[colon+2:]
+	case paren >= 0:
+		word, detail = stat[:paren], strings.TrimSuffix(stat[paren+2:], ")")
 	}
 	ev.Delivery, ev.Reply = word, detail
 	ev.Code, _ = codeStatus(detail)

@@ -61,6 +61,12 @@ func namAddr(s string) (name string, ip netip.Addr, n int, ok bool) {
 	if !ip.IsValid() {
 		return "", netip.Addr{}, 0, false
 	}
+	for i := 0; i < lb; i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			// Postfix logs only validated host names (or "unknown").
+			return "", netip.Addr{}, 0, false
+		}
+	}
 	n = lb + rb + 1
 	n += portLen(s[n:])
 	return hostName(s[:lb]), ip, n, true
