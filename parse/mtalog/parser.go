@@ -284,7 +284,7 @@ func parseHeader(line []byte, h *header) bool {
 		rest := line[n:]
 		if line[10] == ' ' {
 			// Exim's mainlog: no host, no tag.
-			h.prog = []byte("exim")
+			h.prog = eximProgram
 			h.msg = eximPID(rest, h)
 			return true
 		}
@@ -302,6 +302,9 @@ func parseHeader(line []byte, h *header) bool {
 		return parseHostTag(line[n+1:], h)
 	}
 }
+
+// eximProgram names Exim's own mainlog lines, which carry no tag.
+var eximProgram = []byte("exim")
 
 // parseClassic reads "Mmm dd hh:mm:ss" (day space- or zero-padded, or not
 // padded at all) and returns its length; a space must follow.
