@@ -36,6 +36,10 @@ type Parser struct {
 	prevMonth int
 	limitKey  int64 // dateKey of ref + 24h in loc: later stamps are last year's
 
+	// The last classic stamp ("Nov 22 10:15:01") and its parsed fields.
+	lastStamp [15]byte
+	last      header
+
 	// Per-second timestamp cache: many lines share one stamp.
 	tsLen  int
 	tsBuf  [48]byte
@@ -44,6 +48,7 @@ type Parser struct {
 
 	zones  map[int]*time.Location
 	intern map[string]string
+	recent [16]string // recently interned strings, checked before the map
 }
 
 // NewParser returns a Parser that reads timestamps without a zone in loc
@@ -99,29 +104,51 @@ type header struct {
 // lines that carry nothing of interest or are not understood, and counts
 // them (see Stats). It does not retain line.
 func (p *Parser) Parse(line []byte) (ev Event, ok bool) {
+	ok = p.parse(line, &ev)
+	return ev, ok
+}
+
+// parse is Parse filling a zeroed *ev, which spares the Scanner a copy;
+// ev is left partly filled when it returns false.
+func (p *Parser) parse(line []byte, ev *Event) bool {
 	p.stats.Lines++
 	if len(line) > p.MaxLine {
 		p.stats.TooLong++
-		return Event{}, false
+		return false
 	}
 	var h header
-	if !parseHeader(line, &h) {
-		p.stats.Unknown++
-		return Event{}, false
-	}
-	if h.tsKind == tsClassic {
-		p.inferYear(&h)
+	if p.last.tsKind == tsClassic && len(line) > 16 && line[15] == ' ' &&
+		string(line[:15]) == string(p.lastStamp[:]) {
+		// Same second as the previous line: reuse its stamp and year.
+		h = p.last
+		h.ts = line[:15]
+		if !parseHostTag(line[16:], &h) {
+			p.stats.Unknown++
+			return false
+		}
+	} else {
+		if !parseHeader(line, &h) {
+			p.stats.Unknown++
+			return false
+		}
+		if h.tsKind == tsClassic {
+			p.inferYear(&h)
+			if len(h.ts) == len(p.lastStamp) {
+				copy(p.lastStamp[:], h.ts)
+				p.last = header{tsKind: tsClassic, year: h.year, month: h.month, day: h.day, sec: h.sec}
+			}
+		}
 	}
 	var res result
 	switch dialectOf(h.prog) {
 	case Postfix:
-		res = parsePostfix(h.prog, h.msg, &ev)
+		res = parsePostfix(h.prog, h.msg, ev)
 		ev.Dialect = Postfix
 	case Exim:
-		res = parseExim(h.msg, &ev)
+		res = parseExim(h.msg, ev)
 		ev.Dialect = Exim
 	case Sendmail:
-		res = parseSendmail(h.msg, &ev)
+		res = parseSendmail(h.msg, ev)
 		ev.Dialect = Sendmail
 	default:
 		res = skipped
@@ -129,17 +156,17 @@ func (p *Parser) Parse(line []byte) (ev Event, ok bool) {
 	switch res {
 	case skipped:
 		p.stats.Skipped++
-		return Event{}, false
+		return false
 	case malformed:
 		p.stats.Unknown++
-		return Event{}, false
+		return false
 	}
 	p.stats.Events++
 	ev.Time = p.stampTime(&h)
 	ev.Host = p.internBytes(h.host)
 	ev.Program = p.internBytes(h.prog)
 	ev.PID = h.pid
-	return ev, true
+	return true
 }
 
 // result of a dialect parser.
@@ -169,7 +196,14 @@ func (p *Parser) internBytes(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
+	// A small direct-mapped cache in front of the map: lines mostly share
+	// host and a handful of programs.
+	slot := &p.recent[(len(b)+int(b[len(b)-1]))%len(p.recent)]
+	if *slot == string(b) {
+		return *slot
+	}
 	if s, ok := p.intern[string(b)]; ok {
+		*slot = s
 		return s
 	}
 	s := string(b)
@@ -455,10 +489,14 @@ func number[T string | []byte](b T) (int, int) {
 	return v, i
 }
 
-// parseHostTag reads "host program[pid]: message".
+// parseHostTag reads "host program[pid]: message". Host and tag are short,
+// so plain loops beat IndexByte's setup cost here.
 func parseHostTag(b []byte, h *header) bool {
-	sp := bytes.IndexByte(b, ' ')
-	if sp <= 0 {
+	sp := 0
+	for sp < len(b) && b[sp] != ' ' {
+		sp++
+	}
+	if sp == 0 || sp == len(b) {
 		return false
 	}
 	h.host = b[:sp]
@@ -472,8 +510,11 @@ func parseHostTag(b []byte, h *header) bool {
 	}
 	h.prog = b[:i]
 	if b[i] == '[' {
-		pid, n := number(b[i+1:])
-		i += 1 + n
+		pid := 0
+		i++
+		for start := i; i < len(b) && i-start < 9 && isDigit(b[i]); i++ {
+			pid = pid*10 + int(b[i]-'0')
+		}
 		if i >= len(b) || b[i] != ']' {
 			return false
 		}
@@ -583,13 +624,48 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // parseIP parses an address, unmapping IPv4-mapped IPv6 and dropping a
 // zone; it accepts Postfix's "IPv6:" prefix.
-func parseIP(s string) netip.Addr {
-	if len(s) > 5 && (s[:5] == "IPv6:" || s[:5] == "ipv6:") {
+func parseIP[T text](s T) netip.Addr {
+	if a, ok := parseIPv4(s); ok {
+		return a
+	}
+	if len(s) > 5 && (string(s[:5]) == "IPv6:" || string(s[:5]) == "ipv6:") {
 		s = s[5:]
 	}
-	a, err := netip.ParseAddr(s)
+	if indexByte(s, ':') < 0 {
+		return netip.Addr{} // not IPv6; spares ParseAddr's costly error
+	}
+	a, err := netip.ParseAddr(string(s))
 	if err != nil {
 		return netip.Addr{}
 	}
 	return a.Unmap().WithZone("")
+}
+
+// parseIPv4 reads a dotted quad without leading zeros: the common case,
+// quicker than netip.ParseAddr.
+func parseIPv4[T text](s T) (netip.Addr, bool) {
+	var ip [4]byte
+	k := 0
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			if k >= len(s) || s[k] != '.' {
+				return netip.Addr{}, false
+			}
+			k++
+		}
+		v, n := 0, 0
+		for k < len(s) && isDigit(s[k]) && n < 3 {
+			v = v*10 + int(s[k]-'0')
+			k++
+			n++
+		}
+		if n == 0 || v > 255 || (n > 1 && s[k-n] == '0') {
+			return netip.Addr{}, false
+		}
+		ip[i] = byte(v)
+	}
+	if k != len(s) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }

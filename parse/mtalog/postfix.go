@@ -18,10 +18,7 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 		}
 		return postfixWarning(string(msg[len("warning: "):]), ev)
 	}
-	q := queueIDPrefix(msg)
-	if q > 0 && !postfixQueueID(msg[:q-2]) {
-		q = 0
-	}
+	q := postfixQueuePrefix(msg)
 	rest := msg[q:]
 	if len(rest) == 0 || !postfixFirst[rest[0]] {
 		return skipped // most noise is turned away here
@@ -38,7 +35,10 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 		}
 		return postfixReject(withQueue(msg, q, ev), ev)
 	case hasPrefix(rest, "connect from "), hasPrefix(rest, "CONNECT from "):
-		return postfixConnect(withQueue(msg, q, ev), ev)
+		if q > 0 {
+			return skipped
+		}
+		return postfixConnect(rest, ev)
 	case hasPrefix(rest, "client="):
 		return postfixClient(withQueue(msg, q, ev), ev)
 	case hasPrefix(rest, "lost connection after "), hasPrefix(rest, "timeout after "):
@@ -54,40 +54,63 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 		}
 		return postfixMessageID(withQueue(msg, q, ev), ev)
 	case hasPrefix(rest, "PASS NEW ["), hasPrefix(rest, "PASS OLD ["), hasPrefix(rest, "DNSBL rank "):
-		return postscreenPass(withQueue(msg, q, ev), ev)
+		if q > 0 {
+			return skipped
+		}
+		return postscreenPass(rest, ev)
 	}
 	return skipped
 }
 
-// postfixQueueID tells a queue id (or NOQUEUE) from a word that happens to
-// precede ": " ("statistics: …"). Short ids are upper-case hex; long ids
-// (enable_long_queue_ids) are base 52 without vowels.
-func postfixQueueID(id []byte) bool {
-	if string(id) == "NOQUEUE" {
-		return true
-	}
-	hex := true
-	for _, c := range id {
-		switch c {
-		case 'a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U':
-			if c != 'A' && c != 'E' {
-				return false
-			}
+// postfixQueuePrefix returns the length of a leading "QUEUEID: " or
+// "NOQUEUE: ", 0 when there is none. Short ids are upper-case hex; long ids
+// (enable_long_queue_ids) use digits and letters without vowels, which
+// tells them from words such as "statistics: ".
+func postfixQueuePrefix(b []byte) int {
+	var seen uint8
+	n := 0
+	for n < len(b) && n <= 24 {
+		c := qidClass[b[n]]
+		if c == 0 {
+			break
 		}
-		if !isDigit(c) && (c < 'A' || c > 'F') {
-			hex = false
-		}
+		seen |= c
+		n++
 	}
-	if hex {
-		return true
+	if n < 5 || n > 24 || n+1 >= len(b) || b[n] != ':' || b[n+1] != ' ' {
+		return 0
 	}
-	for _, c := range id {
-		if c == 'A' || c == 'E' {
-			return false
-		}
+	hex, vowel := seen&qidLetter == 0, seen&qidVowel != 0
+	if hex || !vowel || string(b[:n]) == "NOQUEUE" {
+		return n + 2
 	}
-	return true
+	return 0
 }
+
+// Byte classes for postfixQueuePrefix: any id byte, letters beyond
+// upper-case hex, and vowels.
+const (
+	qidByte   = 1
+	qidLetter = 2
+	qidVowel  = 4
+)
+
+var qidClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = qidByte
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = qidByte
+		if c > 'F' {
+			t[c] |= qidLetter
+		}
+		t[c+'a'-'A'] = qidByte | qidLetter
+	}
+	for _, c := range "AEIOUaeiou" {
+		t[c] |= qidVowel
+	}
+	return t
+}()
 
 // postfixFirst marks the first bytes of the messages parsePostfix reads.
 var postfixFirst = [256]bool{'t': true, 'r': true, 'c': true, 'C': true, 'l': true,
@@ -224,13 +247,14 @@ func postfixReject(r string, ev *Event) result {
 }
 
 // postfixConnect reads smtpd's "connect from name[ip]" and postscreen's
-// "CONNECT from [ip]:port to [ip]:port".
-func postfixConnect(r string, ev *Event) result {
+// "CONNECT from [ip]:port to [ip]:port". It works on the line's bytes: the
+// name is the only string, and "unknown" needs none.
+func postfixConnect(r []byte, ev *Event) result {
 	name, ip, _, ok := namAddr(r[len("connect from "):])
 	if !ok {
 		return malformed
 	}
-	ev.Kind, ev.Direction, ev.RemoteName, ev.RemoteIP = Connect, Inbound, name, ip
+	ev.Kind, ev.Direction, ev.RemoteName, ev.RemoteIP = Connect, Inbound, string(name), ip
 	return parsed
 }
 
@@ -276,12 +300,13 @@ func postfixMessageID(r string, ev *Event) result {
 	return parsed
 }
 
-// postscreenPass reads "PASS NEW [ip]:port" and "DNSBL rank 3 for [ip]:port".
-func postscreenPass(r string, ev *Event) result {
+// postscreenPass reads "PASS NEW [ip]:port" and "DNSBL rank 3 for [ip]:port"
+// from the line's bytes: their events need no strings.
+func postscreenPass(r []byte, ev *Event) result {
 	ev.Kind, ev.Direction = Pass, Inbound
-	if rank, ok := strings.CutPrefix(r, "DNSBL rank "); ok {
+	if rank, ok := bytes.CutPrefix(r, []byte("DNSBL rank ")); ok {
 		v, n := number(rank)
-		if n == 0 || !strings.HasPrefix(rank[n:], " for ") {
+		if n == 0 || !bytes.HasPrefix(rank[n:], []byte(" for ")) {
 			return malformed
 		}
 		ev.Kind, ev.Score, r = DNSBL, v, rank[n+len(" for "):]

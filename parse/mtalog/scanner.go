@@ -59,9 +59,9 @@ func (s *Scanner) Scan() bool {
 		if err != nil && s.err == nil {
 			s.err = err
 		}
-		if ev, ok := s.p.Parse(line); ok {
-			ev.Line = s.line
-			s.ev = ev
+		s.ev = Event{}
+		if s.p.parse(line, &s.ev) {
+			s.ev.Line = s.line
 			return true
 		}
 	}

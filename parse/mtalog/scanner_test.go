@@ -28,8 +28,8 @@ func TestScannerLineBounds(t *testing.T) {
 	p.MaxLine = 4096
 	input := strings.Join([]string{
 		connectLine,
-		rejectOfLen(t, 4096),           // exactly MaxLine: parsed
-		rejectOfLen(t, 4097),           // one byte over: too long
+		rejectOfLen(t, 4096),            // exactly MaxLine: parsed
+		rejectOfLen(t, 4097),            // one byte over: too long
 		strings.Repeat("\x00\xff", 1e5), // long garbage: too long
 		"",
 		connectLine + "\r", // CRLF

@@ -45,27 +45,40 @@ func queueID(s string, n int) string {
 	return s[:n-2]
 }
 
+// text is what the small scanners below read: the line's bytes, or the
+// event's string once it has been made.
+type text interface{ ~string | ~[]byte }
+
+func indexByte[T text](s T, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
 // namAddr reads Postfix's "name[addr]" with an optional ":port" (postscreen
 // and smtpd_client_port_logging), returning the bytes consumed. "unknown"
 // becomes "" and a trailing dot is dropped.
-func namAddr(s string) (name string, ip netip.Addr, n int, ok bool) {
-	lb := strings.IndexByte(s, '[')
-	if lb < 0 || strings.IndexByte(s[:lb], ' ') >= 0 {
-		return "", netip.Addr{}, 0, false
-	}
-	rb := strings.IndexByte(s[lb:], ']')
-	if rb < 0 {
-		return "", netip.Addr{}, 0, false
-	}
-	ip = parseIP(s[lb+1 : lb+rb])
-	if !ip.IsValid() {
-		return "", netip.Addr{}, 0, false
+func namAddr[T text](s T) (name T, ip netip.Addr, n int, ok bool) {
+	lb := indexByte(s, '[')
+	if lb < 0 {
+		return name, netip.Addr{}, 0, false
 	}
 	for i := 0; i < lb; i++ {
 		if s[i] <= ' ' || s[i] >= 0x7f {
 			// Postfix logs only validated host names (or "unknown").
-			return "", netip.Addr{}, 0, false
+			return name, netip.Addr{}, 0, false
 		}
+	}
+	rb := indexByte(s[lb:], ']')
+	if rb < 0 {
+		return name, netip.Addr{}, 0, false
+	}
+	ip = parseIP(s[lb+1 : lb+rb])
+	if !ip.IsValid() {
+		return name, netip.Addr{}, 0, false
 	}
 	n = lb + rb + 1
 	n += portLen(s[n:])
@@ -73,7 +86,7 @@ func namAddr(s string) (name string, ip netip.Addr, n int, ok bool) {
 }
 
 // portLen returns the length of a leading ":digits".
-func portLen(s string) int {
+func portLen[T text](s T) int {
 	if len(s) < 2 || s[0] != ':' || !isDigit(s[1]) {
 		return 0
 	}
@@ -86,11 +99,14 @@ func portLen(s string) int {
 
 // hostName normalises a logged name: "unknown" means none, and the
 // root's trailing dot is dropped.
-func hostName(s string) string {
-	if s == "unknown" {
-		return ""
+func hostName[T text](s T) T {
+	if len(s) == 7 && string(s) == "unknown" {
+		return s[:0]
 	}
-	return strings.TrimSuffix(s, ".")
+	if len(s) > 0 && s[len(s)-1] == '.' {
+		return s[:len(s)-1]
+	}
+	return s
 }
 
 // angleValue returns the value of key (which ends in "<") in s: up to the
