@@ -2,6 +2,7 @@ package mtalog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"time"
 )
@@ -118,7 +119,8 @@ func (p *Parser) parse(line []byte, ev *Event) bool {
 	}
 	var h header
 	if p.last.tsKind == tsClassic && len(line) > 16 && line[15] == ' ' &&
-		string(line[:15]) == string(p.lastStamp[:]) {
+		binary.LittleEndian.Uint64(line) == binary.LittleEndian.Uint64(p.lastStamp[:]) &&
+		binary.LittleEndian.Uint64(line[7:]) == binary.LittleEndian.Uint64(p.lastStamp[7:]) {
 		// Same second as the previous line: reuse its stamp and year.
 		h = p.last
 		h.ts = line[:15]
@@ -489,6 +491,9 @@ func number[T string | []byte](b T) (int, int) {
 	return v, i
 }
 
+// tagStop marks the bytes that end a syslog tag's program name.
+var tagStop = [256]bool{'[': true, ':': true, ' ': true}
+
 // parseHostTag reads "host program[pid]: message". Host and tag are short,
 // so plain loops beat IndexByte's setup cost here.
 func parseHostTag(b []byte, h *header) bool {
@@ -502,7 +507,10 @@ func parseHostTag(b []byte, h *header) bool {
 	h.host = b[:sp]
 	b = b[sp+1:]
 	i := 0
-	for i < len(b) && b[i] != '[' && b[i] != ':' && b[i] != ' ' {
+	if hasPrefix(b, "postfix/") {
+		i = len("postfix/")
+	}
+	for i < len(b) && !tagStop[b[i]] {
 		i++
 	}
 	if i == 0 || i == len(b) {
@@ -512,7 +520,7 @@ func parseHostTag(b []byte, h *header) bool {
 	if b[i] == '[' {
 		pid := 0
 		i++
-		for start := i; i < len(b) && i-start < 9 && isDigit(b[i]); i++ {
+		for end := min(len(b), i+9); i < end && b[i]-'0' <= 9; i++ {
 			pid = pid*10 + int(b[i]-'0')
 		}
 		if i >= len(b) || b[i] != ']' {

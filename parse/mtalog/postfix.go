@@ -10,7 +10,6 @@ import (
 // smtpd_check.c (log_whatsup), postscreen, global/log_adhoc.c (delivery
 // lines), qmgr and cleanup.
 func parsePostfix(prog, msg []byte, ev *Event) result {
-	daemon := prog[bytes.LastIndexByte(prog, '/')+1:]
 	if hasPrefix(msg, "warning: ") {
 		if !containsAny(msg, "does not resolve to address ", "address not listed for hostname ",
 			" verification failed") {
@@ -20,44 +19,51 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 	}
 	q := postfixQueuePrefix(msg)
 	rest := msg[q:]
-	if len(rest) == 0 || !postfixFirst[rest[0]] {
-		return skipped // most noise is turned away here
+	if len(rest) == 0 {
+		return skipped
 	}
-	switch {
-	case hasPrefix(rest, "to=<"):
-		if q == 0 {
-			return skipped
+	// The first byte picks the one prefix worth comparing; most noise is
+	// turned away by it.
+	switch rest[0] {
+	case 't':
+		switch {
+		case q > 0 && hasPrefix(rest, "to=<"):
+			return postfixDelivery(withQueue(msg, q, ev), ev)
+		case hasPrefix(rest, "timeout after "):
+			return postfixLost(withQueue(msg, q, ev), ev)
 		}
-		return postfixDelivery(withQueue(msg, q, ev), ev)
-	case hasPrefix(rest, "reject: "):
-		if bytes.Equal(daemon, []byte("cleanup")) {
-			return skipped // header/body checks: no client identity to judge
+	case 'r':
+		if hasPrefix(rest, "reject: ") && !bytes.HasSuffix(prog, []byte("/cleanup")) {
+			// cleanup's header/body rejects name no client to judge.
+			return postfixReject(withQueue(msg, q, ev), ev)
 		}
-		return postfixReject(withQueue(msg, q, ev), ev)
-	case hasPrefix(rest, "connect from "), hasPrefix(rest, "CONNECT from "):
-		if q > 0 {
-			return skipped
+	case 'c':
+		switch {
+		case q == 0 && hasPrefix(rest, "connect from "):
+			return postfixConnect(rest, ev)
+		case hasPrefix(rest, "client="):
+			return postfixClient(withQueue(msg, q, ev), ev)
 		}
-		return postfixConnect(rest, ev)
-	case hasPrefix(rest, "client="):
-		return postfixClient(withQueue(msg, q, ev), ev)
-	case hasPrefix(rest, "lost connection after "), hasPrefix(rest, "timeout after "):
-		return postfixLost(withQueue(msg, q, ev), ev)
-	case hasPrefix(rest, "from=<"):
-		if q == 0 {
-			return skipped
+	case 'C':
+		if q == 0 && hasPrefix(rest, "CONNECT from ") {
+			return postfixConnect(rest, ev)
 		}
-		return postfixQueued(withQueue(msg, q, ev), ev)
-	case hasPrefix(rest, "message-id="):
-		if q == 0 {
-			return skipped
+	case 'l':
+		if hasPrefix(rest, "lost connection after ") {
+			return postfixLost(withQueue(msg, q, ev), ev)
 		}
-		return postfixMessageID(withQueue(msg, q, ev), ev)
-	case hasPrefix(rest, "PASS NEW ["), hasPrefix(rest, "PASS OLD ["), hasPrefix(rest, "DNSBL rank "):
-		if q > 0 {
-			return skipped
+	case 'f':
+		if q > 0 && hasPrefix(rest, "from=<") {
+			return postfixQueued(withQueue(msg, q, ev), ev)
 		}
-		return postscreenPass(rest, ev)
+	case 'm':
+		if q > 0 && hasPrefix(rest, "message-id=") {
+			return postfixMessageID(withQueue(msg, q, ev), ev)
+		}
+	case 'P', 'D':
+		if q == 0 && (hasPrefix(rest, "PASS NEW [") || hasPrefix(rest, "PASS OLD [") || hasPrefix(rest, "DNSBL rank ")) {
+			return postscreenPass(rest, ev)
+		}
 	}
 	return skipped
 }
@@ -111,10 +117,6 @@ var qidClass = func() (t [256]uint8) {
 	}
 	return t
 }()
-
-// postfixFirst marks the first bytes of the messages parsePostfix reads.
-var postfixFirst = [256]bool{'t': true, 'r': true, 'c': true, 'C': true, 'l': true,
-	'f': true, 'm': true, 'P': true, 'D': true}
 
 // postfixWarning reads smtpd's forward-confirmation warnings:
 //

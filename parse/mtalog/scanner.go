@@ -37,14 +37,15 @@ func (s *Scanner) Scan() bool {
 	}
 	for s.err == nil {
 		line, err := s.br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
+		if err == bufio.ErrBufferFull { // bufio returns its sentinels unwrapped
+
 			s.line++
 			s.p.stats.Lines++
 			s.p.stats.TooLong++
 			s.err = s.discardRest()
 			continue
 		}
-		if err != nil && !errors.Is(err, io.EOF) {
+		if err != nil && err != io.EOF {
 			s.err = err
 		}
 		if len(line) == 0 {
@@ -72,7 +73,7 @@ func (s *Scanner) Scan() bool {
 func (s *Scanner) discardRest() error {
 	for {
 		_, err := s.br.ReadSlice('\n')
-		if !errors.Is(err, bufio.ErrBufferFull) {
+		if err != bufio.ErrBufferFull {
 			return err
 		}
 	}

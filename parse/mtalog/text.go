@@ -62,15 +62,15 @@ func indexByte[T text](s T, c byte) int {
 // and smtpd_client_port_logging), returning the bytes consumed. "unknown"
 // becomes "" and a trailing dot is dropped.
 func namAddr[T text](s T) (name T, ip netip.Addr, n int, ok bool) {
-	lb := indexByte(s, '[')
-	if lb < 0 {
-		return name, netip.Addr{}, 0, false
-	}
-	for i := 0; i < lb; i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
+	lb := 0
+	for ; lb < len(s) && s[lb] != '['; lb++ {
+		if s[lb] <= ' ' || s[lb] >= 0x7f {
 			// Postfix logs only validated host names (or "unknown").
 			return name, netip.Addr{}, 0, false
 		}
+	}
+	if lb == len(s) {
+		return name, netip.Addr{}, 0, false
 	}
 	rb := indexByte(s[lb:], ']')
 	if rb < 0 {
@@ -118,12 +118,16 @@ func angleValue(s, key string) (string, int, bool) {
 		return "", 0, false
 	}
 	start := i + len(key)
-	for j := start; j < len(s); j++ {
-		if s[j] == '>' && (j+1 == len(s) || s[j+1] == ' ' || s[j+1] == ',') {
+	for j := start; ; j++ {
+		k := strings.IndexByte(s[j:], '>')
+		if k < 0 {
+			return s[start:], len(s), true
+		}
+		j += k
+		if j+1 == len(s) || s[j+1] == ' ' || s[j+1] == ',' {
 			return s[start:j], j + 1, true
 		}
 	}
-	return s[start:], len(s), true
 }
 
 // fieldValue returns the value after key (such as ", relay=") up to sep or
