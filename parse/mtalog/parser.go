@@ -28,7 +28,6 @@ type Parser struct {
 	// TooLong. The Scanner uses it as its line bound. Set it before use.
 	MaxLine int
 
-	ref   time.Time
 	loc   *time.Location
 	stats Stats
 
@@ -69,7 +68,6 @@ func NewParser(ref time.Time, loc *time.Location) *Parser {
 	lim := ref.Add(24 * time.Hour)
 	return &Parser{
 		MaxLine:  DefaultMaxLine,
-		ref:      ref,
 		loc:      loc,
 		year:     ref.Year(),
 		limitKey: dateKey(lim.Year(), int(lim.Month()), lim.Day(), lim.Hour()*3600+lim.Minute()*60+lim.Second()),
@@ -105,8 +103,10 @@ type header struct {
 // lines that carry nothing of interest or are not understood, and counts
 // them (see Stats). It does not retain line.
 func (p *Parser) Parse(line []byte) (ev Event, ok bool) {
-	ok = p.parse(line, &ev)
-	return ev, ok
+	if !p.parse(line, &ev) {
+		return Event{}, false
+	}
+	return ev, true
 }
 
 // parse is Parse filling a zeroed *ev, which spares the Scanner a copy;
@@ -180,6 +180,9 @@ const (
 	malformed
 )
 
+// dialectOf tells the MTA from a syslog program name: "postfix/smtpd" (or
+// a multi-instance "postfix-out/smtp"), "exim", "exim4", "sendmail",
+// "sm-mta", "sm-msp-queue".
 func dialectOf(prog []byte) Dialect {
 	switch {
 	case bytes.HasPrefix(prog, []byte("postfix")):
@@ -220,6 +223,8 @@ func dateKey(y, m, d, sec int) int64 {
 	return ((int64(y)*16+int64(m))*32+int64(d))*86400 + int64(sec)
 }
 
+// inferYear gives a classic stamp its year (see NewParser) and keeps the
+// inferred year for the lines that follow.
 func (p *Parser) inferYear(h *header) {
 	if p.prevMonth != 0 {
 		switch {
@@ -236,6 +241,8 @@ func (p *Parser) inferYear(h *header) {
 	h.year = p.year
 }
 
+// stampTime builds the event's time, reusing the previous one when the
+// stamp is the same.
 func (p *Parser) stampTime(h *header) time.Time {
 	if h.tsKind == tsNone {
 		return time.Time{}
@@ -257,6 +264,8 @@ func (p *Parser) stampTime(h *header) time.Time {
 	return t
 }
 
+// zone returns a fixed zone for an offset, cached so that stamps with a
+// numeric offset do not allocate a Location each.
 func (p *Parser) zone(off int) *time.Location {
 	if off == 0 {
 		return time.UTC

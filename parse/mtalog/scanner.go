@@ -29,37 +29,27 @@ func NewScanner(r io.Reader, p *Parser) *Scanner {
 // returns false at the end of the input or on a read error (see Err).
 func (s *Scanner) Scan() bool {
 	if s.br == nil {
-		size := s.p.MaxLine + 1
-		if size < 16 {
-			size = 16
-		}
-		s.br = bufio.NewReaderSize(s.r, size)
+		// Room for a MaxLine line and its "\r\n".
+		s.br = bufio.NewReaderSize(s.r, max(s.p.MaxLine+2, 16))
 	}
 	for s.err == nil {
 		line, err := s.br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull { // bufio returns its sentinels unwrapped
-
+		switch {
+		case err == bufio.ErrBufferFull: // bufio returns its sentinels unwrapped
 			s.line++
 			s.p.stats.Lines++
 			s.p.stats.TooLong++
 			s.err = s.discardRest()
 			continue
-		}
-		if err != nil && err != io.EOF {
-			s.err = err
+		case err != nil:
+			s.err = err // after io.EOF, the last unterminated line is still read
 		}
 		if len(line) == 0 {
-			if err != nil {
-				s.err = err
-			}
 			continue
 		}
 		s.line++
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		if err != nil && s.err == nil {
-			s.err = err
-		}
 		s.ev = Event{}
 		if s.p.parse(line, &s.ev) {
 			s.ev.Line = s.line

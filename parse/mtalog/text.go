@@ -8,8 +8,11 @@ import (
 
 // Helpers over the message text. The dialect parsers decide on bytes
 // whether a line is of interest, then convert its message to one string
-// and slice every field out of it: one allocation per event.
+// and slice every field out of it: at most one allocation per event.
+// Events that carry only an address (connects, postscreen) are read from
+// the bytes and need none.
 
+// hasPrefix is bytes.HasPrefix for a constant prefix, without a conversion.
 func hasPrefix(b []byte, p string) bool {
 	return len(b) >= len(p) && string(b[:len(p)]) == p
 }
@@ -49,6 +52,8 @@ func queueID(s string, n int) string {
 // event's string once it has been made.
 type text interface{ ~string | ~[]byte }
 
+// indexByte is strings.IndexByte for either kind of text; the spans it
+// searches are short.
 func indexByte[T text](s T, c byte) int {
 	for i := 0; i < len(s); i++ {
 		if s[i] == c {
@@ -236,6 +241,7 @@ func trimAngle(s string) string {
 	return s
 }
 
+// containsAny reports whether b contains any of subs.
 func containsAny(b []byte, subs ...string) bool {
 	for _, s := range subs {
 		if bytes.Contains(b, []byte(s)) {
