@@ -268,7 +268,7 @@ func verdict(ctx context.Context, r Resolver, hops []HopResult, judged int) Verd
 		v.Status = Aligned
 		if r == nil && !h.RDNSRecorded {
 			v.Status = Unknown
-			v.Fix = "offline, and this receiver's stamp records no reverse name: run without --offline to look the PTR up"
+			v.Fix = "offline, and no reverse name was recorded for this relay: run without --offline to look its PTR up"
 		}
 		return v
 	}

@@ -47,7 +47,7 @@ func fixFor(h *HopResult, p Problem, owner *zoneOwner) string {
 		// domain is more often a previous tenant's, so it changes first.
 		return fmt.Sprintf("pick one name and align both: ask the owner of the IP block to set the PTR of %s to %s%s, or make the relay announce %s (%s)", ip, helo, ownerText(owner), ptr, heloSetting(h.Software, ptr))
 	case PTRTempError:
-		if h.Checks.PTRStatus == StatusTempError {
+		if h.Checks.PTRStatus != StatusFound {
 			return fmt.Sprintf("retry later; if it persists, the name servers of the reverse zone of %s are failing: check with `dig -x %s` and tell their DNS admin", ip, ip)
 		}
 		return "retry later; if it persists, the name servers of the names involved are failing: check them with `dig NAME A` and tell their DNS admin"

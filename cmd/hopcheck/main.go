@@ -45,6 +45,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"analyze", "pasted headers, a whole .eml, or a bounce → which relay is misaligned", runAnalyze, analyzeUsage},
+		{"logs", "MTA logs (also .gz, - for stdin) → relays refused for reverse DNS or HELO", runLogs, logsUsage},
 	}
 }
 

@@ -54,6 +54,16 @@ var kb = []entry{
 		explain: "Gmail is deferring mail because the sending IP has no PTR record or the PTR name does not resolve back to it; it will refuse outright if this persists. Have the IP's owner set a forward-confirmed PTR for your mail host.",
 	},
 	{
+		id: "gmail-ptr-forward",
+		// 421-4.7.23 / 550-5.7.25 [ip] The sending IP does not match the IP
+		// address of the hostname specified in the pointer (PTR) record.
+		// (Gmail's wording when a PTR exists but its name resolves elsewhere,
+		// as quoted in Postfix and Exim logs)
+		all: []string{"does not match the ip address of the hostname specified in the pointer (ptr) record"},
+		cat: RDNS, problem: "fcrdns-fail", problemTemp: "fcrdns-fail", provider: "gmail",
+		explain: "Gmail found a PTR for the sending IP, but the host name it names does not resolve back to that IP. Add an A/AAAA record for the PTR name pointing to the IP, or have the PTR changed to a name that does.",
+	},
+	{
 		id: "gmail-ipv6-ptr",
 		// 550-5.7.1 [2001:db8::25] Our system has detected that this message
 		// does not meet IPv6 sending guidelines regarding PTR records and

@@ -1,0 +1,105 @@
+package analyze_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hopcheck/analyze"
+	"hopcheck/analyze/dnstest"
+	"hopcheck/parse/mtalog"
+)
+
+var benchWorkers = 2
+
+var benchRef = time.Date(2026, time.November, 25, 0, 0, 0, 0, time.UTC)
+
+// BenchmarkLogs1M is the offline pipeline of hopcheck logs — read, parse,
+// aggregate, judge — over a million generated Postfix lines in a file.
+func BenchmarkLogs1M(b *testing.B) {
+	const n = 1000000
+	path := filepath.Join(b.TempDir(), "mail.log")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := mtalog.GenPostfix(f, n, 1); err != nil {
+		b.Fatal(err)
+	}
+	st, _ := f.Stat()
+	f.Close()
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	var relays int
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		agg := analyze.NewAggregator(analyze.AggregatorOptions{})
+		if err := agg.Scan(f, func() *mtalog.Parser { return mtalog.NewParser(benchRef, time.UTC) }, analyze.ScanOptions{Workers: benchWorkers}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		rs := agg.Relays()
+		analyze.Recheck(context.Background(), nil, rs, analyze.RecheckOptions{})
+		relays = len(rs)
+		if got := agg.Stats().Lines; got != n {
+			b.Fatalf("read %d lines, want %d", got, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	b.ReportMetric(float64(relays), "relays")
+}
+
+// BenchmarkRecheck10k re-checks 10,000 distinct IPs against a DNS server
+// that delays every answer by 20 ms. x-bound is the time over the bound
+// queries × 20 ms ÷ concurrency (the brief wants it under 2).
+func BenchmarkRecheck10k(b *testing.B) {
+	const (
+		n           = 10000
+		delay       = 20 * time.Millisecond
+		concurrency = 256
+	)
+	z, err := analyze.LoadZoneFiles(zoneFiles(b)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := dnstest.Start(b, dnstest.Options{Zone: z, Delay: delay})
+	base := netip.MustParseAddr("2001:db8:1::")
+	for b.Loop() {
+		relays := make([]*analyze.Relay, n)
+		ip := base
+		for i := range relays {
+			ip = ip.Next()
+			relays[i] = &analyze.Relay{RelayKey: analyze.RelayKey{Direction: mtalog.Inbound, IP: ip}, HELO: []string{fmt.Sprintf("h%d.example.test", i)}}
+		}
+		before := srv.UDPQueries.Load() + srv.TCPQueries.Load()
+		cl := analyze.NewClient(analyze.ClientOptions{Servers: []string{srv.Addr}, Concurrency: concurrency, Timeout: 5 * time.Second})
+		start := time.Now()
+		analyze.Recheck(context.Background(), cl, relays, analyze.RecheckOptions{Concurrency: concurrency})
+		took := time.Since(start)
+		queries := srv.UDPQueries.Load() + srv.TCPQueries.Load() - before
+		bound := time.Duration(queries) * delay / concurrency
+		b.ReportMetric(float64(queries), "queries")
+		b.ReportMetric(took.Seconds()/bound.Seconds(), "x-bound")
+		for _, r := range relays {
+			if r.Verdict.Status == "" || r.Verdict.Status == analyze.Unknown {
+				b.Fatalf("%s: verdict %+v", r.IP, r.Verdict)
+			}
+		}
+	}
+}
+
+func zoneFiles(tb testing.TB) []string {
+	tb.Helper()
+	files, err := filepath.Glob("../testdata/zones/*.zone")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no zone files: %v", err)
+	}
+	return files
+}
