@@ -41,7 +41,11 @@ func BenchmarkLogs1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		agg := analyze.NewAggregator(analyze.AggregatorOptions{})
-		if err := agg.Scan(f, func() *mtalog.Parser { return mtalog.NewParser(benchRef, time.UTC) }, analyze.ScanOptions{Workers: benchWorkers}); err != nil {
+		if err := agg.Scan(f, func() *mtalog.Parser {
+			p := mtalog.NewParser(benchRef, time.UTC)
+			p.RefusalsOnly = true
+			return p
+		}, analyze.ScanOptions{Workers: benchWorkers}); err != nil {
 			b.Fatal(err)
 		}
 		f.Close()

@@ -260,7 +260,11 @@ func scanFile(agg *analyze.Aggregator, name string, year int, scan analyze.ScanO
 		defer zr.Close()
 		r = zr
 	}
-	err = agg.Scan(r, func() *mtalog.Parser { return mtalog.NewParser(ref, time.Local) }, scan)
+	err = agg.Scan(r, func() *mtalog.Parser {
+		p := mtalog.NewParser(ref, time.Local)
+		p.RefusalsOnly = true // the aggregator counts nothing else
+		return p
+	}, scan)
 	if err != nil {
 		return dataError{err}
 	}

@@ -8,9 +8,14 @@ import (
 // parseExim reads one Exim mainlog message (after the stamp and optional
 // [pid], or after "exim[pid]: " in syslog). Formats follow Exim's sources
 // (deliver.c, smtp_in.c, host.c, transports/smtp.c) and its test suite.
-func parseExim(msg []byte, ev *Event) result {
+func parseExim(msg []byte, ev *Event, refusalsOnly bool) result {
 	id := eximIDLen(msg)
 	rest := msg[id:]
+	if refusalsOnly && (hasPrefix(rest, "<= ") || hasPrefix(rest, "=> ") || hasPrefix(rest, "-> ") ||
+		hasPrefix(rest, "*> ") || hasPrefix(rest, "SMTP connection from ") ||
+		hasPrefix(rest, "SMTP command timeout on ") || hasPrefix(rest, "unexpected disconnection ")) {
+		return skipped
+	}
 	switch {
 	case hasPrefix(rest, "<= "):
 		return eximArrival(withEximID(msg, id, ev), ev)

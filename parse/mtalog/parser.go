@@ -27,6 +27,12 @@ type Parser struct {
 	// MaxLine is the longest line accepted, in bytes; longer lines count as
 	// TooLong. The Scanner uses it as its line bound. Set it before use.
 	MaxLine int
+	// RefusalsOnly turns away, before building them, the events that carry
+	// no refusal: connects, client=, queue and arrival lines, deliveries
+	// that went through, lost connections and timeouts. Rejects, DNS
+	// warnings and bounced, deferred or expired deliveries still come
+	// through; a scan for identity refusals needs no more. Set it before use.
+	RefusalsOnly bool
 
 	loc   *time.Location
 	stats Stats
@@ -144,13 +150,13 @@ func (p *Parser) parse(line []byte, ev *Event) bool {
 	var res result
 	switch dialectOf(h.prog) {
 	case Postfix:
-		res = parsePostfix(h.prog, h.msg, ev)
+		res = parsePostfix(h.prog, h.msg, ev, p.RefusalsOnly)
 		ev.Dialect = Postfix
 	case Exim:
-		res = parseExim(h.msg, ev)
+		res = parseExim(h.msg, ev, p.RefusalsOnly)
 		ev.Dialect = Exim
 	case Sendmail:
-		res = parseSendmail(h.msg, ev)
+		res = parseSendmail(h.msg, ev, p.RefusalsOnly)
 		ev.Dialect = Sendmail
 	default:
 		res = skipped

@@ -9,7 +9,7 @@ import (
 // formats follow the Postfix sources: smtpd/smtpd.c, smtpd_peer.c,
 // smtpd_check.c (log_whatsup), postscreen, global/log_adhoc.c (delivery
 // lines), qmgr and cleanup.
-func parsePostfix(prog, msg []byte, ev *Event) result {
+func parsePostfix(prog, msg []byte, ev *Event, refusalsOnly bool) result {
 	if hasPrefix(msg, "warning: ") {
 		if !containsAny(msg, "does not resolve to address ", "address not listed for hostname ",
 			" verification failed") {
@@ -20,6 +20,10 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 	q := postfixQueuePrefix(msg)
 	rest := msg[q:]
 	if len(rest) == 0 {
+		return skipped
+	}
+	if refusalsOnly && (rest[0] != 't' && rest[0] != 'r' ||
+		rest[0] == 't' && (!hasPrefix(rest, "to=<") || bytes.Contains(rest, statusSent))) {
 		return skipped
 	}
 	// The first byte picks the one prefix worth comparing; most noise is
@@ -67,6 +71,8 @@ func parsePostfix(prog, msg []byte, ev *Event) result {
 	}
 	return skipped
 }
+
+var statusSent = []byte(", status=sent ")
 
 // postfixQueuePrefix returns the length of a leading "QUEUEID: " or
 // "NOQUEUE: ", 0 when there is none. Short ids are upper-case hex; long ids

@@ -1,13 +1,19 @@
 package mtalog
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // parseSendmail reads one Sendmail message (after "sm-mta[pid]: "): the
 // "equates" of its recipient (to=), sender (from=) and ruleset records as
 // documented in "sendmail, 4th Edition" §14.6, plus connection notices.
-func parseSendmail(msg []byte, ev *Event) result {
+func parseSendmail(msg []byte, ev *Event, refusalsOnly bool) result {
 	q := queueIDPrefix(msg)
 	rest := msg[q:]
+	if refusalsOnly && !hasPrefix(rest, "ruleset=") && (!hasPrefix(rest, "to=") || bytes.Contains(rest, []byte(", stat=Sent"))) {
+		return skipped
+	}
 	switch {
 	case hasPrefix(rest, "to="):
 		if !containsAny(rest, ", stat=") {
