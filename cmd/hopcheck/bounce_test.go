@@ -3,12 +3,10 @@ package main
 import (
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"hopcheck/analyze"
 	"hopcheck/analyze/dnstest"
 )
 
@@ -34,12 +32,7 @@ type bounceOutcome struct {
 // against an in-process DNS server serving testdata/zones, and compares
 // the outcome with the .verdict.json beside it.
 func TestBounceSamples(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/zones/*.zone")
-	z, err := analyze.LoadZoneFiles(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := dnstest.Start(t, dnstest.Options{Zone: z})
+	srv := dnstest.Start(t, dnstest.Options{Zone: worldZones(t)})
 	samples, _ := filepath.Glob("../../testdata/bounces/*.eml")
 	if len(samples) < 10 {
 		t.Fatalf("only %d bounce samples", len(samples))
@@ -70,25 +63,7 @@ func TestBounceSamples(t *testing.T) {
 			if b := d.Bounce; b != nil {
 				got.Status, got.ReplyCode, got.Category, got.Permanent = b.Status, b.ReplyCode, b.Category, b.Permanent
 			}
-			wantPath := strings.TrimSuffix(path, ".eml") + ".verdict.json"
-			if *update {
-				data, _ := json.MarshalIndent(got, "", "  ")
-				if err := os.WriteFile(wantPath, append(data, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			data, err := os.ReadFile(wantPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want bounceOutcome
-			if err := json.Unmarshal(data, &want); err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Errorf("got  %+v\nwant %+v", got, want)
-			}
+			golden(t, strings.TrimSuffix(path, ".eml")+".verdict.json", got, new(bounceOutcome))
 		})
 	}
 }
@@ -97,12 +72,7 @@ func TestBounceSamples(t *testing.T) {
 // app.example.test and relay.example.test names the relay Gmail refused,
 // not the app server where the message began.
 func TestGmailDSNNamesTheRelay(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/zones/*.zone")
-	z, err := analyze.LoadZoneFiles(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := dnstest.Start(t, dnstest.Options{Zone: z})
+	srv := dnstest.Start(t, dnstest.Options{Zone: worldZones(t)})
 	out, _, code := hopcheck(t, nil, "analyze", "--resolver", srv.Addr, "testdata/bounces/dsn-gmail-5.7.25.eml")
 	if code != exitMisaligned {
 		t.Fatalf("exit %d\n%s", code, out)

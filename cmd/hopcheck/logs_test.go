@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"hopcheck/analyze"
 	"hopcheck/analyze/dnstest"
 )
 
@@ -47,15 +46,7 @@ type e2eDoc struct {
 // e2eServer answers from every zone file of testdata/zones over loopback.
 func e2eServer(t *testing.T) *dnstest.Server {
 	t.Helper()
-	files, err := filepath.Glob("../../testdata/zones/*.zone")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("zone files: %v", err)
-	}
-	z, err := analyze.LoadZoneFiles(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dnstest.Start(t, dnstest.Options{Zone: z})
+	return dnstest.Start(t, dnstest.Options{Zone: worldZones(t)})
 }
 
 func expectedRelays(t *testing.T) []e2eRelay {

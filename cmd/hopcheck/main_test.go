@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -216,5 +217,44 @@ func TestTextReportFitsTheTerminal(t *testing.T) {
 	}
 	if strings.Contains(out, "\x1b[") {
 		t.Error("color with NO_COLOR set")
+	}
+}
+
+// worldZones loads every zone file of testdata/zones: the world the
+// end-to-end tests run in.
+func worldZones(t *testing.T) *analyze.Zone {
+	t.Helper()
+	files, err := filepath.Glob("../../testdata/zones/*.zone")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("zone files: %v", err)
+	}
+	z, err := analyze.LoadZoneFiles(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// golden compares got with the JSON file at path, decoded into want (a
+// pointer to a value of got's type); with -update it rewrites the file
+// from got instead, and then every rewritten file must be read and judged.
+func golden(t *testing.T, path string, got, want any) {
+	t.Helper()
+	if *update {
+		data, _ := json.MarshalIndent(got, "", "  ")
+		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, want); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if w := reflect.ValueOf(want).Elem().Interface(); !reflect.DeepEqual(got, w) {
+		t.Errorf("%s:\ngot  %+v\nwant %+v", path, got, w)
 	}
 }

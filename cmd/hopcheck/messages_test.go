@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
-	"hopcheck/analyze"
 	"hopcheck/analyze/dnstest"
 )
 
@@ -47,11 +45,7 @@ type messageVerdict struct {
 // SERVFAIL) and once with --offline, and compares both outcomes with the
 // .verdict.json beside the sample.
 func TestMessageSamples(t *testing.T) {
-	files, _ := filepath.Glob("../../testdata/zones/*.zone")
-	z, err := analyze.LoadZoneFiles(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	z := worldZones(t)
 	samples, _ := filepath.Glob("../../testdata/messages/*.eml")
 	if len(samples) < 13 {
 		t.Fatalf("only %d message samples", len(samples))
@@ -69,28 +63,7 @@ func TestMessageSamples(t *testing.T) {
 				messageOutcome: runSample(t, "analyze", "--format", "json", "--resolver", srv.Addr, "--timeout", "300ms", rel),
 				Offline:        runSample(t, "analyze", "--format", "json", "--offline", rel),
 			}
-			wantPath := strings.TrimSuffix(path, ".eml") + ".verdict.json"
-			if *update {
-				data, _ := json.MarshalIndent(got, "", "  ")
-				if err := os.WriteFile(wantPath, append(data, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			data, err := os.ReadFile(wantPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want messageVerdict
-			if err := json.Unmarshal(data, &want); err != nil {
-				t.Fatalf("%s: %v", wantPath, err)
-			}
-			if !reflect.DeepEqual(got.messageOutcome, want.messageOutcome) {
-				t.Errorf("with DNS:\ngot  %+v\nwant %+v", got.messageOutcome, want.messageOutcome)
-			}
-			if !reflect.DeepEqual(got.Offline, want.Offline) {
-				t.Errorf("offline:\ngot  %+v\nwant %+v", got.Offline, want.Offline)
-			}
+			golden(t, strings.TrimSuffix(path, ".eml")+".verdict.json", got, new(messageVerdict))
 		})
 	}
 }
