@@ -166,12 +166,8 @@ func Analyze(ctx context.Context, hops []parse.Hop, opts Options) *Result {
 	if judged >= 0 {
 		if origin := originHop(res.Hops); origin >= 0 && origin != judged && res.Verdict.Status == Misaligned {
 			o, j := &res.Hops[origin], &res.Hops[judged]
-			p := Problem{
-				Name:   RelayRewrite,
-				Owner:  OwnerRelay,
-				Detail: fmt.Sprintf("the message entered at hop %d (%s), but the receiver judged hop %d (%s): a relay in between is the sender receivers see", o.Index, o.IP, j.Index, j.IP),
-				Fix:    fmt.Sprintf("fix the relay of hop %d (%s), not the origin at hop %d", j.Index, describe(j.Hop), o.Index),
-			}
+			p := problem(RelayRewrite, "the message entered at hop %d (%s), but the receiver judged hop %d (%s): a relay in between is the sender receivers see", o.Index, o.IP, j.Index, j.IP)
+			p.Fix = fmt.Sprintf("fix the relay of hop %d (%s), not the origin at hop %d", j.Index, describe(j.Hop), o.Index)
 			j.Problems = append(j.Problems, p)
 		}
 	}
@@ -298,26 +294,28 @@ func checkRecorded(hop parse.Hop) (Checks, []Problem) {
 	}
 	c.HELOMatch = heloMatch(helo, kind, recorded, nil)
 	var ps []Problem
-	add := func(name, owner, format string, args ...any) {
-		ps = append(ps, Problem{Name: name, Owner: owner, Detail: fmt.Sprintf(format, args...) + " (offline: as the receiver recorded it)"})
+	add := func(name, format string, args ...any) {
+		p := problem(name, format, args...)
+		p.Detail += " (offline: as the receiver recorded it)"
+		ps = append(ps, p)
 	}
 	switch {
 	case hop.MayBeForged:
-		add(FCrDNSFail, OwnerDNS, "the receiver marked %s (may be forged): its PTR name %s did not resolve back to it", hop.IP, hop.RDNS)
+		add(FCrDNSFail, "the receiver marked %s (may be forged): its PTR name %s did not resolve back to it", hop.IP, hop.RDNS)
 	case hop.RDNS == "" && hop.RDNSRecorded:
-		add(NoPTR, OwnerIP, "the receiver recorded no verified reverse name for %s: no PTR, or a PTR that does not resolve back", hop.IP)
+		add(NoPTR, "the receiver recorded no verified reverse name for %s: no PTR, or a PTR that does not resolve back", hop.IP)
 	}
 	if hop.RDNS != "" {
 		if ok, why := GenericPTR(hop.RDNS, hop.IP); ok {
 			c.GenericPTR = &Generic{Name: hop.RDNS, Reason: why}
-			add(GenericPTRName, OwnerIP, "the recorded reverse name %s looks generic: %s", hop.RDNS, why)
+			add(GenericPTRName, "the recorded reverse name %s looks generic: %s", hop.RDNS, why)
 		}
 	}
 	if why := heloNotAName(helo, kind); why != "" {
-		add(HELOUnresolvable, OwnerMail, "%s", why)
+		add(HELOUnresolvable, "%s", why)
 	}
 	if kind == heloFQDN && hop.RDNS != "" && c.HELOMatch == MatchMismatch && c.GenericPTR == nil {
-		add(PTRMismatch, OwnerIP, "the relay announced %s, but its reverse name was %s", helo, hop.RDNS)
+		add(PTRMismatch, "the relay announced %s, but its reverse name was %s", helo, hop.RDNS)
 	}
 	return c, ps
 }

@@ -33,6 +33,20 @@ const (
 	OwnerRelay = "relay-admin"
 )
 
+// ownerOf is who fixes each problem (DESIGN.md's table). ptr-mismatch may
+// be fixed on either side; the IP block's owner comes first (see fixFor).
+var ownerOf = map[string]string{
+	NoPTR: OwnerIP, GenericPTRName: OwnerIP, MultiPTR: OwnerIP, PTRMismatch: OwnerIP,
+	FCrDNSFail: OwnerDNS, PTRTempError: OwnerDNS,
+	HELOMismatch: OwnerMail, HELOUnresolvable: OwnerMail,
+	RelayRewrite: OwnerRelay,
+}
+
+// problem makes a Problem with its owner and a detail in words.
+func problem(name, format string, args ...any) Problem {
+	return Problem{Name: name, Owner: ownerOf[name], Detail: fmt.Sprintf(format, args...)}
+}
+
 // severity orders problems for the verdict: the first one a receiver trips
 // over comes first. Temporary failures come last: they decide nothing.
 var severity = map[string]int{
@@ -280,46 +294,44 @@ func contains(list []string, s string) bool {
 // are filled in later, when the verdict knows the context.
 func problemsFromDNS(hop parse.Hop, c Checks, helo string, kind heloKind) []Problem {
 	var ps []Problem
-	add := func(name, owner, format string, args ...any) {
-		ps = append(ps, Problem{Name: name, Owner: owner, Detail: fmt.Sprintf(format, args...)})
-	}
+	add := func(name, format string, args ...any) { ps = append(ps, problem(name, format, args...)) }
 	ip := hop.IP
 	switch c.PTRStatus {
 	case StatusTempError:
-		add(PTRTempError, OwnerDNS, "the PTR lookup of %s failed (%s): nothing can be concluded about its reverse DNS", ip, c.PTRError)
+		add(PTRTempError, "the PTR lookup of %s failed (%s): nothing can be concluded about its reverse DNS", ip, c.PTRError)
 	case StatusNXDomain, StatusNoData:
-		add(NoPTR, OwnerIP, "%s has no PTR record (%s)", ip, c.PTRStatus)
+		add(NoPTR, "%s has no PTR record (%s)", ip, c.PTRStatus)
 	case StatusFound:
 		if len(c.PTR) > 1 {
-			add(MultiPTR, OwnerIP, "%s has %d PTR names (%s); receivers use whichever comes first, so results flip", ip, len(c.PTR), strings.Join(c.PTR, ", "))
+			add(MultiPTR, "%s has %d PTR names (%s); receivers use whichever comes first, so results flip", ip, len(c.PTR), strings.Join(c.PTR, ", "))
 		}
 		switch c.FCrDNS {
 		case FCrDNSFailed:
-			add(FCrDNSFail, OwnerDNS, "the PTR name %s does not resolve back to %s (%s)", c.PTR[0], ip, forwardSummary(c.Forward[0]))
+			add(FCrDNSFail, "the PTR name %s does not resolve back to %s (%s)", c.PTR[0], ip, forwardSummary(c.Forward[0]))
 		case FCrDNSUnknown:
-			add(PTRTempError, OwnerDNS, "the forward lookup of %s failed (%s): FCrDNS cannot be decided", c.PTR[0], c.Forward[0].Error)
+			add(PTRTempError, "the forward lookup of %s failed (%s): FCrDNS cannot be decided", c.PTR[0], c.Forward[0].Error)
 		}
 		if c.GenericPTR != nil {
-			add(GenericPTRName, OwnerIP, "the PTR name %s looks generic: %s", c.GenericPTR.Name, c.GenericPTR.Reason)
+			add(GenericPTRName, "the PTR name %s looks generic: %s", c.GenericPTR.Name, c.GenericPTR.Reason)
 		}
 	}
 	identityBroken := c.PTRStatus != StatusFound || c.FCrDNS != FCrDNSPass || c.GenericPTR != nil
 	if why := heloNotAName(helo, kind); why != "" {
-		add(HELOUnresolvable, OwnerMail, "%s", why)
+		add(HELOUnresolvable, "%s", why)
 	}
 	if kind == heloFQDN {
 		f := c.HELOForward
 		switch {
 		case f.Status == StatusTempError:
-			add(PTRTempError, OwnerDNS, "the lookup of the HELO name %s failed (%s)", helo, f.Error)
+			add(PTRTempError, "the lookup of the HELO name %s failed (%s)", helo, f.Error)
 		case f.Status != StatusFound:
-			add(HELOUnresolvable, OwnerMail, "the HELO name %s does not resolve (%s)", helo, f.Status)
+			add(HELOUnresolvable, "the HELO name %s does not resolve (%s)", helo, f.Status)
 		case !f.MatchesIP && c.FCrDNS == FCrDNSPass && c.GenericPTR == nil:
-			add(HELOMismatch, OwnerMail, "PTR and forward DNS agree on %s, but the relay announces %s, which resolves to %s", strings.Join(confirmedNames(c.Forward), ", "), helo, joinAddrs(f.Addrs))
+			add(HELOMismatch, "PTR and forward DNS agree on %s, but the relay announces %s, which resolves to %s", strings.Join(confirmedNames(c.Forward), ", "), helo, joinAddrs(f.Addrs))
 		case !f.MatchesIP:
-			add(HELOUnresolvable, OwnerMail, "the HELO name %s resolves to %s, not to %s", helo, joinAddrs(f.Addrs), ip)
+			add(HELOUnresolvable, "the HELO name %s resolves to %s, not to %s", helo, joinAddrs(f.Addrs), ip)
 		case !identityBroken && c.HELOMatch == MatchMismatch:
-			add(PTRMismatch, OwnerIP, "the HELO name %s resolves to %s, but its PTR names %s", helo, ip, strings.Join(c.PTR, ", "))
+			add(PTRMismatch, "the HELO name %s resolves to %s, but its PTR names %s", helo, ip, strings.Join(c.PTR, ", "))
 		}
 	}
 	return ps

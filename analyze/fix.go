@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -10,10 +11,7 @@ import (
 func fixFor(h *HopResult, p Problem, owner *zoneOwner) string {
 	ip := h.IP
 	target := suggestedName(h)
-	rr := "A"
-	if ip.Is6() {
-		rr = "AAAA"
-	}
+	rr := addrType(ip)
 	switch p.Name {
 	case NoPTR, GenericPTRName:
 		fix := fmt.Sprintf("ask the owner of the IP block to set the PTR of %s to %s%s", ip, target, ownerText(owner))
@@ -27,6 +25,10 @@ func fixFor(h *HopResult, p Problem, owner *zoneOwner) string {
 		name := h.RDNS
 		if len(h.Checks.PTR) > 0 {
 			name = h.Checks.PTR[0]
+		}
+		if name == "" {
+			// Offline, a reply may say FCrDNS failed without naming the PTR.
+			return fmt.Sprintf("find the PTR name of %s (dig -x %s) and add the %s record of that name pointing to %s in its DNS, or have the PTR changed to a name that resolves to it", ip, ip, rr, ip)
 		}
 		return fmt.Sprintf("add the record \"%s. IN %s %s\" in the DNS of %s (or have the PTR of %s changed to a name that resolves to it)", name, rr, ip, zoneOf(name), ip)
 	case HELOMismatch, HELOUnresolvable:
@@ -107,4 +109,12 @@ func heloSetting(software, name string) string {
 		return fmt.Sprintf("add helo %s to the relay action in smtpd.conf", name)
 	}
 	return fmt.Sprintf("Postfix: smtp_helo_name = %s (default $myhostname); Exim: helo_data = %s (default primary_hostname); Exchange: the send connector's FQDN", name, name)
+}
+
+// addrType is the address record type of ip's family.
+func addrType(ip netip.Addr) string {
+	if ip.Is6() {
+		return "AAAA"
+	}
+	return "A"
 }

@@ -459,26 +459,11 @@ func checkRelay(ctx context.Context, r Resolver, hop parse.Hop, software string,
 	v.Hop = 0
 	for i := range h.Problems {
 		p := &h.Problems[i]
-		if p.Name == FCrDNSFail && hop.RDNS == "" && len(h.Checks.PTR) == 0 {
-			// Offline, a reply may say FCrDNS failed without naming the PTR:
-			// fixFor needs the name, so say how to find it.
-			p.Fix = fmt.Sprintf("find the PTR name of %s (dig -x %s) and add the %s record of that name pointing to %s in its DNS, or have the PTR changed to a name that resolves to it", hop.IP, hop.IP, addrType(hop.IP), hop.IP)
-			if v.Problem == p.Name {
-				v.Fix = p.Fix
-			}
-		}
 		if p.Fix == "" {
 			p.Fix = fixFor(h, *p, nil)
 		}
 	}
 	return v, h.Checks, h.Problems
-}
-
-func addrType(ip netip.Addr) string {
-	if ip.Is6() {
-		return "AAAA"
-	}
-	return "A"
 }
 
 func times(n int) string {
@@ -488,19 +473,12 @@ func times(n int) string {
 	return fmt.Sprintf("%d times", n)
 }
 
-// problemOwners are the owners of the problems replies report, for offline
-// verdicts (DESIGN.md's table).
-var problemOwners = map[string]string{
-	NoPTR: OwnerIP, GenericPTRName: OwnerIP, MultiPTR: OwnerIP, FCrDNSFail: OwnerDNS,
-	PTRTempError: OwnerDNS, HELOUnresolvable: OwnerMail, HELOMismatch: OwnerMail, PTRMismatch: OwnerMail,
-}
-
 // reportedProblems turns the problems the replies and warnings pointed at
 // into Problems, most frequent first.
 func (rel *Relay) reportedProblems() []Problem {
 	names := make([]string, 0, len(rel.Reported))
 	for n := range rel.Reported {
-		if problemOwners[n] != "" {
+		if ownerOf[n] != "" {
 			names = append(names, n)
 		}
 	}
@@ -516,7 +494,7 @@ func (rel *Relay) reportedProblems() []Problem {
 	}
 	out := make([]Problem, 0, len(names))
 	for _, n := range names {
-		out = append(out, Problem{Name: n, Owner: problemOwners[n],
+		out = append(out, Problem{Name: n, Owner: ownerOf[n],
 			Detail: fmt.Sprintf("%s reported %s %s (offline: as logged)", who, n, times(rel.Reported[n]))})
 	}
 	return out
