@@ -34,8 +34,9 @@ fuzz:
 	  done; \
 	done
 
+# One package at a time: parallel test binaries would share the cores.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
 clean:
 	rm -rf bin
