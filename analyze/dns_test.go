@@ -227,3 +227,18 @@ func TestMultiPTRReportsEveryName(t *testing.T) {
 		t.Fatalf("ptr %v", got)
 	}
 }
+
+// TestConcurrencyIsBounded: however many lookups an analysis starts, no
+// more than ClientOptions.Concurrency are on the wire at once.
+func TestConcurrencyIsBounded(t *testing.T) {
+	z, hops := twentyHops(t)
+	srv := dnstest.Start(t, dnstest.Options{Zone: z, Delay: 5 * time.Millisecond})
+	c := analyze.NewClient(analyze.ClientOptions{Servers: []string{srv.Addr}, Timeout: time.Second, Concurrency: 3})
+	res := analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: c})
+	if res.Verdict.Status != analyze.Aligned {
+		t.Fatalf("verdict %+v", res.Verdict)
+	}
+	if got := srv.MaxInFlight.Load(); got > 3 || got < 2 {
+		t.Fatalf("%d queries in flight at most, want 2 or 3 (the bound is 3)", got)
+	}
+}

@@ -7,6 +7,7 @@ package dnstest
 import (
 	"context"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +36,9 @@ type Server struct {
 
 	UDPQueries atomic.Int64
 	TCPQueries atomic.Int64
+	// MaxInFlight is the most queries the server was handling at once.
+	MaxInFlight atomic.Int64
+	inFlight    atomic.Int64
 }
 
 // Start starts a server for the life of the test or benchmark.
@@ -89,6 +93,13 @@ func Start(tb testing.TB, opts Options) *Server {
 }
 
 func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
+	n := s.inFlight.Add(1)
+	// Counted out before the answer is written: once written, the client
+	// may send its next query before this handler returns.
+	done := sync.OnceFunc(func() { s.inFlight.Add(-1) })
+	defer done()
+	for m := s.MaxInFlight.Load(); n > m && !s.MaxInFlight.CompareAndSwap(m, n); m = s.MaxInFlight.Load() {
+	}
 	_, isTCP := w.RemoteAddr().(*net.TCPAddr)
 	if isTCP {
 		s.TCPQueries.Add(1)
@@ -98,6 +109,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	if len(req.Question) != 1 {
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
+		done()
 		w.WriteMsg(m)
 		return
 	}
@@ -134,6 +146,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 		m.Answer = ans.Records
 		m.Ns = ans.Authority
 	}
+	done()
 	// A client that gave up is no failure of the server.
 	_ = w.WriteMsg(m)
 }
