@@ -143,6 +143,9 @@ func verdictExit(status string) int {
 // openInput opens a file, or stdin for "-".
 func openInput(name string, e env) (io.Reader, func(), error) {
 	if name == "-" {
+		if e.isTerminal(e.stdin) {
+			fmt.Fprintln(e.stderr, "hopcheck: paste the message headers, then press Ctrl-D on a line of its own")
+		}
 		return e.stdin, func() {}, nil
 	}
 	f, err := os.Open(name)

@@ -161,6 +161,6 @@ func (c *common) render(w io.Writer, e env, src report.Source, res *analyze.Resu
 	if c.format == "json" {
 		return report.JSON(w, src, res)
 	}
-	color := w == e.stdout && e.isTerminal(w) && e.getenv("NO_COLOR") == ""
+	color := useColor(w, e)
 	return report.Text(w, src, res, report.TextOptions{Color: color})
 }

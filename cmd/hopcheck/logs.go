@@ -163,7 +163,7 @@ func runLogs(args []string, e env) int {
 	if f.format == "json" {
 		err = report.LogsJSON(out, src, sum)
 	} else {
-		color := w == e.stdout && e.isTerminal(w) && e.getenv("NO_COLOR") == ""
+		color := useColor(w, e)
 		err = report.LogsText(out, src, sum, report.TextOptions{Color: color})
 	}
 	if err == nil {

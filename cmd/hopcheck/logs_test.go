@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -267,7 +266,7 @@ func TestLogsProgress(t *testing.T) {
 	}{{"text", true, true}, {"json", true, false}, {"text", false, false}} {
 		var stdout, stderr bytes.Buffer
 		e := env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
-			isTerminal: func(w io.Writer) bool { return tc.terminal && w == io.Writer(&stderr) }}
+			isTerminal: func(v any) bool { return tc.terminal && v == any(&stderr) }}
 		code := run([]string{"logs", "--offline", "--year", "2026", "--format", tc.format, filepath.Join("../..", e2eLog)}, e)
 		if code != exitMisaligned {
 			t.Fatalf("%+v: exit %d, stderr %q", tc, code, stderr.String())

@@ -27,7 +27,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	isTerminal     func(io.Writer) bool
+	isTerminal     func(any) bool // stdin, stdout or stderr is a terminal
 }
 
 func main() {
@@ -111,11 +111,16 @@ func version() string {
 	return "dev"
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// useColor: ANSI colors on a terminal's standard output, unless NO_COLOR.
+func useColor(w io.Writer, e env) bool {
+	return w == e.stdout && e.isTerminal(w) && e.getenv("NO_COLOR") == ""
 }

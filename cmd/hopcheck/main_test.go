@@ -258,3 +258,27 @@ func golden(t *testing.T, path string, got, want any) {
 		t.Errorf("%s:\ngot  %+v\nwant %+v", path, got, w)
 	}
 }
+
+// TestPastePrompt: reading a paste from a terminal says how to end it;
+// from a pipe it says nothing.
+func TestPastePrompt(t *testing.T) {
+	msg, err := os.ReadFile("../../testdata/demo/message.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, terminal := range []bool{true, false} {
+		var stdout, stderr bytes.Buffer
+		stdin := bytes.NewReader(msg)
+		e := env{stdin: stdin, stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
+			isTerminal: func(v any) bool { return terminal && v == any(stdin) }}
+		if code := run([]string{"analyze", "--offline"}, e); code != exitMisaligned {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if got := strings.Contains(stderr.String(), "Ctrl-D"); got != terminal {
+			t.Errorf("terminal %v: stderr %q", terminal, stderr.String())
+		}
+		if strings.Contains(stdout.String(), "\x1b[") {
+			t.Errorf("color on a stdout that is no terminal")
+		}
+	}
+}
