@@ -91,7 +91,7 @@ func Text(w io.Writer, src Source, res *analyze.Result, opts TextOptions) error 
 	t.line("")
 	t.line(t.bold("Path") + " (oldest first; * marks the hop the receiver judged)")
 	for _, h := range res.Hops {
-		t.hop(h, h.Index == v.Hop)
+		t.hop(h, v.Hop)
 	}
 
 	if len(res.Findings) > 0 {
@@ -117,9 +117,9 @@ func hopName(res *analyze.Result, index int) string {
 	return sanitize(s)
 }
 
-func (t *textWriter) hop(h analyze.HopResult, judged bool) {
+func (t *textWriter) hop(h analyze.HopResult, judgedHop int) {
 	mark := " "
-	if judged {
+	if h.Index == judgedHop {
 		mark = "*"
 	}
 	head := fmt.Sprintf("%s%2d ", mark, h.Index)
@@ -132,8 +132,11 @@ func (t *textWriter) hop(h analyze.HopResult, judged bool) {
 		return
 	}
 	where := "external"
-	if h.Internal {
+	switch {
+	case h.Internal:
 		where = "internal"
+	case judgedHop > 0 && h.Index > judgedHop:
+		where = "receiving side" // after the hop the receiver judged
 	}
 	status := t.color(green, "ok")
 	if len(h.Problems) > 0 {
