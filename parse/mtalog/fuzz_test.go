@@ -38,8 +38,16 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(nasty))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
+		// RefusalsOnly returns exactly the refusals of a full parse.
+		only := NewParser(testRef, testLoc)
+		only.RefusalsOnly = true
+		oev, ook := only.Parse(bytes.Clone(line))
 		p := NewParser(testRef, testLoc)
 		ev, ok := p.Parse(line)
+		refusal := ok && (ev.Kind == Reject || ev.Kind == DNSWarning || ev.Kind == Bounced || ev.Kind == Deferred || ev.Kind == Expired)
+		if ook != refusal || ook && oev != ev {
+			t.Fatalf("RefusalsOnly gave %v %+v; the full parse %v %+v", ook, oev, ok, ev)
+		}
 		st := p.Stats()
 		if st.Lines != 1 || st.Events+st.Skipped+st.Unknown+st.TooLong != 1 || (st.Events == 1) != ok {
 			t.Fatalf("stats %+v inconsistent with ok=%v", st, ok)
