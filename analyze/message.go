@@ -14,7 +14,7 @@ import (
 const (
 	IPQuoted   = "quoted by the remote server"
 	IPGiven    = "given with --sender-ip"
-	IPInferred = "inferred from the reporting relay's DNS name"
+	IPInferred = "inferred from DNS: the address of the PTR name the reply quotes, or of the reporting relay"
 )
 
 // Message analyses a message as parse.ReadMessage read it. A bounce is
@@ -117,19 +117,33 @@ func refusedHop(ctx context.Context, r Resolver, b *parse.Bounce, bounce *Bounce
 			return parse.Hop{IP: rc.ClientIP, Raw: IPQuoted}
 		}
 	}
-	if r == nil || b.ReportingMTA == "" {
+	if r == nil {
 		return parse.Hop{}
 	}
-	list, _, _ := addrs(ctx, r, b.ReportingMTA)
-	// An IPv6 refusal quotes IPv6 guidelines; otherwise IPv4 is the usual path.
-	wantV6 := strings.Contains(strings.ToLower(bounce.Diagnostic), "ipv6")
-	for _, ip := range list {
-		if ip.Is6() == wantV6 {
-			return parse.Hop{IP: ip, Raw: IPInferred}
+	// A PTR name the reply quotes ("<name>: Unverified Client host
+	// rejected") names the refused host and comes first. A quoted HELO
+	// does not: the remote may have found it resolves nowhere, or elsewhere.
+	var names []string
+	for _, rc := range bounce.Recipients {
+		if rc.Category == string(reply.RDNS) {
+			names = append(names, rc.Names...)
 		}
 	}
-	if len(list) > 0 {
-		return parse.Hop{IP: list[0], Raw: IPInferred}
+	if b.ReportingMTA != "" {
+		names = append(names, b.ReportingMTA)
+	}
+	// An IPv6 refusal quotes IPv6 guidelines; otherwise IPv4 is the usual path.
+	wantV6 := strings.Contains(strings.ToLower(bounce.Diagnostic), "ipv6")
+	for _, name := range names {
+		list, _, _ := addrs(ctx, r, name)
+		for _, ip := range list {
+			if ip.Is6() == wantV6 {
+				return parse.Hop{IP: ip, Raw: IPInferred}
+			}
+		}
+		if len(list) > 0 {
+			return parse.Hop{IP: list[0], Raw: IPInferred}
+		}
 	}
 	return parse.Hop{}
 }
