@@ -10,11 +10,12 @@ import (
 	"hopcheck/parse/reply"
 )
 
-// Ways the refused relay's address of a bounce was found.
+// Ways the refused relay's address of a bounce was found (Bounce.RelayIPSource
+// starts with one of them).
 const (
 	IPQuoted   = "quoted by the remote server"
 	IPGiven    = "given with --sender-ip"
-	IPInferred = "inferred from DNS: the address of the PTR name the reply quotes, or of the reporting relay"
+	IPInferred = "inferred from DNS" // followed by the name resolved
 )
 
 // Message analyses a message as parse.ReadMessage read it. A bounce is
@@ -138,11 +139,11 @@ func refusedHop(ctx context.Context, r Resolver, b *parse.Bounce, bounce *Bounce
 		list, _, _ := addrs(ctx, r, name)
 		for _, ip := range list {
 			if ip.Is6() == wantV6 {
-				return parse.Hop{IP: ip, Raw: IPInferred}
+				return parse.Hop{IP: ip, Raw: fmt.Sprintf("%s (the address of %s)", IPInferred, name)}
 			}
 		}
 		if len(list) > 0 {
-			return parse.Hop{IP: list[0], Raw: IPInferred}
+			return parse.Hop{IP: list[0], Raw: fmt.Sprintf("%s (the address of %s)", IPInferred, name)}
 		}
 	}
 	return parse.Hop{}
