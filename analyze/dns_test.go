@@ -242,3 +242,20 @@ func TestConcurrencyIsBounded(t *testing.T) {
 		t.Fatalf("%d queries in flight at most, want 2 or 3 (the bound is 3)", got)
 	}
 }
+
+// TestServerFailover: a dead first server costs a retry, not the answer;
+// every server failing is a temporary failure naming the reason.
+func TestServerFailover(t *testing.T) {
+	srv := dnstest.Start(t, dnstest.Options{Zone: world(t)})
+	c := analyze.NewClient(analyze.ClientOptions{Servers: []string{"127.0.0.1:1", srv.Addr}, Timeout: 200 * time.Millisecond, Attempts: 1})
+	res := analyze.Analyze(context.Background(), []parse.Hop{hop("192.0.2.10", "mail.example.test")}, analyze.Options{Resolver: c})
+	if res.Verdict.Status != analyze.Aligned {
+		t.Fatalf("verdict %+v", res.Verdict)
+	}
+	refusing := dnstest.Start(t, dnstest.Options{}) // answers REFUSED to everything
+	c = analyze.NewClient(analyze.ClientOptions{Servers: []string{refusing.Addr}, Timeout: 200 * time.Millisecond, Attempts: 1})
+	res = analyze.Analyze(context.Background(), []parse.Hop{hop("192.0.2.10", "mail.example.test")}, analyze.Options{Resolver: c})
+	if res.Verdict.Status != analyze.Unknown || !strings.Contains(res.Hops[0].Checks.PTRError, "REFUSED") {
+		t.Fatalf("verdict %+v, ptr error %q", res.Verdict, res.Hops[0].Checks.PTRError)
+	}
+}
