@@ -138,7 +138,15 @@ func readHeaderBlock(br *bufio.Reader, max int64) (headerBlock, int, error) {
 		if text[0] != ' ' && text[0] != '\t' && !isFieldLine(text) {
 			return hb, line, &InputError{Line: line, Err: fmt.Errorf("not a header field or continuation: %.40q", text)}
 		}
+		start := len(hb.data)
 		hb.data = append(hb.data, text...)
+		// A bare CR is no line end in a header (RFC 5322 2.2); left in a
+		// value it would rewind the terminal line the value is shown on.
+		for i := start; i < len(hb.data); i++ {
+			if hb.data[i] == '\r' {
+				hb.data[i] = ' '
+			}
+		}
 		hb.data = append(hb.data, '\r', '\n')
 		if errors.Is(err, io.EOF) {
 			return hb, line + 1, nil

@@ -29,6 +29,7 @@ func TestReadMessageVariants(t *testing.T) {
 		{"common indentation", "    Received: from relay.example.test (relay.example.test [198.51.100.7])\n    \tby mx.example.test (Postfix) with ESMTPS id 4ZkQ1;\n    \tTue, 24 Nov 2026 10:00:02 +0000\n    Subject: hello\n", "hello", []string{stampTop}, ""},
 		{"folded", "Received: from relay.example.test (relay.example.test [198.51.100.7])\n        by mx.example.test (Postfix)\n\twith ESMTPS id 4ZkQ1; Tue, 24 Nov 2026 10:00:02 +0000\n", "", []string{stampTop}, ""},
 		{"encoded word", "Subject: =?UTF-8?B?w6ljaGVj?= de livraison\nReceived: " + stampTop + "\n", "échec de livraison", []string{stampTop}, ""},
+		{"bare CR inside a field", "Received: " + stampTop[:40] + "\r" + stampTop[41:] + "\n", "", []string{stampTop[:40] + " " + stampTop[41:]}, ""},
 		{"8-bit bytes", "Subject: caf\xe9 \xc3\xa9\nReceived: " + stampTop + "\n", "caf\xe9 \xc3\xa9", []string{stampTop}, ""},
 		{"plain text", "This is the mail system at host relay.example.test.\n\nI'm sorry\n", "", nil, "This is the mail system at host relay.example.test.\n\nI'm sorry\n"},
 		{"empty", "", "", nil, ""},
