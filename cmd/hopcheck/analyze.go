@@ -65,10 +65,6 @@ func runAnalyze(args []string, e env) int {
 	if err := c.checkFormat(); err != nil {
 		return flagExit(err, analyzeUsage, e)
 	}
-	internal, err := c.internalRanges()
-	if err != nil {
-		return flagExit(err, analyzeUsage, e)
-	}
 	var senderIP netip.Addr
 	if senderFlag != "" {
 		if senderIP, err = netip.ParseAddr(senderFlag); err != nil {
@@ -76,14 +72,9 @@ func runAnalyze(args []string, e env) int {
 		}
 		senderIP = senderIP.Unmap()
 	}
-	r, resolverName, err := c.resolver()
-	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			return flagExit(err, analyzeUsage, e)
-		}
-		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
-		return inputExit(err)
+	d, code, ok := c.dns(analyzeUsage, e)
+	if !ok {
+		return code
 	}
 
 	name := "-"
@@ -102,12 +93,12 @@ func runAnalyze(args []string, e env) int {
 		return exitDataErr
 	}
 
-	res, err := analyze.Message(context.Background(), msg, analyze.Options{Resolver: r, Internal: internal, Judge: parse.Hop{IP: senderIP, HELO: helo}})
+	res, err := analyze.Message(context.Background(), msg, analyze.Options{Resolver: d.resolver, Internal: d.internal, Judge: parse.Hop{IP: senderIP, HELO: helo}})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hopcheck: %s: %v\n", name, err)
 		return exitDataErr
 	}
-	src := report.Source{Kind: "message", Name: name, Resolver: resolverName}
+	src := report.Source{Kind: "message", Name: name, Resolver: d.name}
 	src.Subject, _ = msg.Header.Text("Subject")
 	src.MessageID = msg.Header.Get("Message-Id")
 	if res.Bounce != nil {

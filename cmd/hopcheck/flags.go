@@ -116,6 +116,31 @@ func (c *common) resolver() (analyze.Resolver, string, error) {
 	return cl, strings.Join(servers, ", "), nil
 }
 
+// dnsSetup is what the common DNS flags ask for.
+type dnsSetup struct {
+	resolver analyze.Resolver // nil offline
+	name     string           // what answers, for the report's source
+	internal []netip.Prefix   // nil for the defaults
+}
+
+// dns reads the common DNS flags. When ok is false the command stops with
+// exit, the problem already printed.
+func (c *common) dns(usage string, e env) (d dnsSetup, exit int, ok bool) {
+	var err error
+	if d.internal, err = c.internalRanges(); err != nil {
+		return d, flagExit(err, usage, e), false
+	}
+	if d.resolver, d.name, err = c.resolver(); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			return d, flagExit(err, usage, e), false
+		}
+		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
+		return d, inputExit(err), false
+	}
+	return d, 0, true
+}
+
 // internalRanges parses --internal.
 func (c *common) internalRanges() ([]netip.Prefix, error) {
 	if len(c.internal) == 0 {

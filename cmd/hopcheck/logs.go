@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -85,20 +84,12 @@ func runLogs(args []string, e env) int {
 	if err != nil {
 		return flagExit(err, logsUsage, e)
 	}
-	internal, err := f.internalRanges()
-	if err != nil {
-		return flagExit(err, logsUsage, e)
+	d, code, ok := f.dns(logsUsage, e)
+	if !ok {
+		return code
 	}
-	r, resolverName, err := f.resolver()
-	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			return flagExit(err, logsUsage, e)
-		}
-		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
-		return inputExit(err)
-	}
-	src.Resolver, src.Offline = resolverName, r == nil
+	r := d.resolver
+	src.Resolver, src.Offline = d.name, r == nil
 	for _, name := range files {
 		if name == "-" {
 			continue
@@ -156,7 +147,7 @@ func runLogs(args []string, e env) int {
 	if prog != nil {
 		hook = prog.checked
 	}
-	analyze.Recheck(context.Background(), r, relays, analyze.RecheckOptions{Concurrency: 64, Internal: internal, Progress: hook})
+	analyze.Recheck(context.Background(), r, relays, analyze.RecheckOptions{Concurrency: 64, Internal: d.internal, Progress: hook})
 	prog.stop()
 
 	sum := report.LogSummary{Relays: relays, Stats: agg.Stats()}
