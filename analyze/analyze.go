@@ -29,6 +29,9 @@ var DefaultInternal = []netip.Prefix{
 	netip.MustParsePrefix("fc00::/7"),
 }
 
+// maxCheckedHops bounds the hops of one path that are looked up.
+const maxCheckedHops = 64
+
 // Options configure Analyze.
 type Options struct {
 	// Resolver answers the lookups; nil means offline: judge from what the
@@ -146,6 +149,16 @@ func Analyze(ctx context.Context, hops []parse.Hop, opts Options) *Result {
 	// so that no finding asks the receiver's provider to fix its hosts.
 	for i := judged + 1; judged >= 0 && i < len(res.Hops); i++ {
 		res.Hops[i].Checked = false
+	}
+	// A crafted header can carry thousands of Received fields; MTAs give
+	// up on a message long before (Postfix's hopcount_limit is 50). Only
+	// the maxCheckedHops nearest the judged hop are looked up.
+	checked := 0
+	for i := len(res.Hops) - 1; i >= 0; i-- {
+		if res.Hops[i].Checked {
+			checked++
+			res.Hops[i].Checked = checked <= maxCheckedHops
+		}
 	}
 	var wg sync.WaitGroup
 	for i := range res.Hops {

@@ -152,3 +152,26 @@ func TestGenericPTR(t *testing.T) {
 		}
 	}
 }
+
+// TestHostilePathIsBounded: a header with thousands of external hops gets
+// a verdict, and only the hops nearest the judged one are looked up.
+func TestHostilePathIsBounded(t *testing.T) {
+	hops := make([]parse.Hop, 5000)
+	for i := range hops {
+		hops[i] = parse.Hop{IP: netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}), HELO: "x.example.test", By: "y.example.test"}
+	}
+	hops[len(hops)-1] = parse.Hop{IP: netip.MustParseAddr("192.0.2.10"), HELO: "mail.example.test", By: "mx.receiver.example"}
+	res := analyze.Analyze(context.Background(), path(hops...), analyze.Options{Resolver: world(t)})
+	if res.Verdict.Hop != 5000 || res.Verdict.Status != analyze.Aligned {
+		t.Fatalf("verdict %+v", res.Verdict)
+	}
+	checked := 0
+	for _, h := range res.Hops {
+		if h.Checked {
+			checked++
+		}
+	}
+	if checked != 64 {
+		t.Fatalf("%d hops looked up, want 64", checked)
+	}
+}
