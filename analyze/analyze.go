@@ -255,9 +255,12 @@ func originHop(hops []HopResult) int {
 	return -1
 }
 
+// senderDomain is the registrable domain of a hop's sender: of the reverse
+// name the receiver verified when its stamp records one (an "unknown" there
+// is a sender from outside, whatever its HELO claims), else of the HELO.
 func senderDomain(h parse.Hop) string {
-	if d := registrable(h.RDNS); d != "" {
-		return d
+	if h.RDNSRecorded || h.RDNS != "" {
+		return registrable(h.RDNS)
 	}
 	name, kind := heloName(h.HELO)
 	if kind == heloFQDN {

@@ -175,3 +175,16 @@ func TestHostilePathIsBounded(t *testing.T) {
 		t.Fatalf("%d hops looked up, want 64", checked)
 	}
 }
+
+// TestForgedHELODoesNotHideTheSender: a sender the receiver recorded as
+// "unknown" is external even when its HELO claims the receiver's domain.
+func TestForgedHELODoesNotHideTheSender(t *testing.T) {
+	hops := path(
+		parse.Hop{IP: netip.MustParseAddr("192.0.2.10"), HELO: "mail.example.test", RDNS: "mail.example.test", RDNSRecorded: true, By: "gw.example.test"},
+		parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mx.receiver.example", RDNSRecorded: true, By: "mx.receiver.example"},
+	)
+	res := analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: world(t)})
+	if res.Verdict.Hop != 2 || res.Verdict.Problem != analyze.NoPTR {
+		t.Fatalf("verdict %+v: want hop 2, no-ptr", res.Verdict)
+	}
+}
