@@ -180,7 +180,7 @@ func TestHostilePathIsBounded(t *testing.T) {
 // "unknown" is external even when its HELO claims the receiver's domain.
 func TestForgedHELODoesNotHideTheSender(t *testing.T) {
 	hops := path(
-		parse.Hop{IP: netip.MustParseAddr("192.0.2.10"), HELO: "mail.example.test", RDNS: "mail.example.test", RDNSRecorded: true, By: "gw.example.test"},
+		parse.Hop{IP: netip.MustParseAddr("192.0.2.10"), HELO: "mail.example.test", RDNS: "mail.example.test", RDNSRecorded: true, By: "relay.other.example"},
 		parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mx.receiver.example", RDNSRecorded: true, By: "mx.receiver.example"},
 	)
 	res := analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: world(t)})
