@@ -3,7 +3,6 @@ package analyze_test
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,16 +15,7 @@ import (
 
 // world loads the testdata zones, the world every DNS test runs in.
 func world(tb testing.TB) *analyze.Zone {
-	tb.Helper()
-	files, err := filepath.Glob("../testdata/zones/*.zone")
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("no zone files: %v", err)
-	}
-	z, err := analyze.LoadZoneFiles(files...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return z
+	return dnstest.Zones(tb, "../testdata/zones/*.zone")
 }
 
 // failing is the server behaviour the DNS tests share.

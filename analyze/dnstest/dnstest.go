@@ -7,6 +7,7 @@ package dnstest
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -149,4 +150,19 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	done()
 	// A client that gave up is no failure of the server.
 	_ = w.WriteMsg(m)
+}
+
+// Zones loads the zone files that match a glob pattern, failing tb when
+// none match or one does not load.
+func Zones(tb testing.TB, pattern string) *analyze.Zone {
+	tb.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("dnstest: no zone files match %s: %v", pattern, err)
+	}
+	z, err := analyze.LoadZoneFiles(files...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return z
 }

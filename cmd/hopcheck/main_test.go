@@ -223,16 +223,7 @@ func TestTextReportFitsTheTerminal(t *testing.T) {
 // worldZones loads every zone file of testdata/zones: the world the
 // end-to-end tests run in.
 func worldZones(t *testing.T) *analyze.Zone {
-	t.Helper()
-	files, err := filepath.Glob("../../testdata/zones/*.zone")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("zone files: %v", err)
-	}
-	z, err := analyze.LoadZoneFiles(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return z
+	return dnstest.Zones(t, "../../testdata/zones/*.zone")
 }
 
 // golden compares got with the JSON file at path, decoded into want (a
