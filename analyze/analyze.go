@@ -291,8 +291,8 @@ func verdict(ctx context.Context, r Resolver, hops []HopResult, judged int) Verd
 		v.Status = Unknown
 	}
 	var owner *zoneOwner
-	if r != nil && (p.Owner == OwnerIP || p.Name == PTRMismatch) {
-		owner = reverseZoneOwner(ctx, r, h.IP)
+	if r != nil && p.Owner == OwnerIP {
+		owner = reverseZoneOwner(ctx, r, h.Checks.ptrEnd)
 	}
 	p.Fix = fixFor(h, *p, owner)
 	v.Problem, v.Owner, v.Fix, v.Detail = p.Name, p.Owner, p.Fix, p.Detail
@@ -342,10 +342,13 @@ type zoneOwner struct {
 	NameServers []string
 }
 
-// reverseZoneOwner finds the zone that holds ip's PTR (after RFC 2317
-// CNAMEs) from the SOA, and its name servers; nil when it cannot tell.
-func reverseZoneOwner(ctx context.Context, r Resolver, ip netip.Addr) *zoneOwner {
-	name := lookup(ctx, r, reverseName(ip), dns.TypePTR).Final
+// reverseZoneOwner finds the zone that holds the PTR name (where the PTR
+// lookup ended, after RFC 2317 CNAMEs) from the SOA, and its name servers;
+// nil when it cannot tell.
+func reverseZoneOwner(ctx context.Context, r Resolver, name string) *zoneOwner {
+	if name == "" {
+		return nil
+	}
 	ans, err := r.Query(ctx, name, dns.TypeSOA)
 	if err != nil {
 		return nil

@@ -121,6 +121,8 @@ type Checks struct {
 	HELOForward *Forward
 	GenericPTR  *Generic
 	RDNSDrift   *Drift
+
+	ptrEnd string // the name the PTR lookup ended at, after RFC 2317 CNAMEs
 }
 
 // maxPTRNames bounds how many PTR names of one IP are resolved forward.
@@ -133,6 +135,7 @@ func checkHop(ctx context.Context, r Resolver, hop parse.Hop) (Checks, []Problem
 	names, res := ptrNames(ctx, r, ip)
 	c.PTR = names
 	c.PTRStatus = string(res.Status)
+	c.ptrEnd = res.Final
 	if res.Err != nil {
 		c.PTRError = res.Err.Error()
 	}

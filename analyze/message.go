@@ -80,7 +80,7 @@ func classify(b *parse.Bounce) *Bounce {
 		r := BounceRecipient{
 			Recipient: rc.FinalRecipient, Action: rc.Action, Status: rc.Status, ReplyCode: rep.Code,
 			Diagnostic: rc.Diagnostic, RemoteMTA: rc.RemoteMTA, RemoteIP: rep.RemoteIP,
-			Category: string(rep.Category), Permanent: rep.Permanent, Problem: rep.Problem,
+			Category: string(rep.Category), Permanent: rep.Permanent && rc.Action != "delayed", Problem: rep.Problem,
 			Explanation: rep.Explanation, ClientIP: rep.ClientIP, Names: rep.Names,
 		}
 		if r.Status == "" {
@@ -88,9 +88,6 @@ func classify(b *parse.Bounce) *Bounce {
 		}
 		if r.RemoteMTA == "" {
 			r.RemoteMTA = rep.RemoteHost
-		}
-		if rc.Action == "delayed" || (rc.Action == "" && rep.Code >= 400 && rep.Code < 500) {
-			r.Permanent = false
 		}
 		out.Recipients = append(out.Recipients, r)
 		if first < 0 && rc.Action == "failed" {
