@@ -4,7 +4,7 @@ GO       ?= go
 BIN      ?= bin/hopcheck
 FUZZTIME ?= 30s
 
-.PHONY: build test demo fuzz bench lint clean
+.PHONY: build test demo fuzz bench lint golden clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hopcheck
@@ -17,6 +17,11 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# Rewrite every golden file from the current output (the one switch all
+# golden tests share); review the diff before committing it.
+golden:
+	HOPCHECK_UPDATE=1 $(GO) test -count=1 ./...
 
 # The bundled demo: a message whose outbound relay has a generic PTR,
 # judged against a zone file of that world (no network). Exit code 1 means

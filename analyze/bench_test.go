@@ -3,19 +3,20 @@ package analyze_test
 import (
 	"context"
 	"fmt"
+	"hopcheck/dns"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"hopcheck/analyze"
-	"hopcheck/analyze/dnstest"
+	"hopcheck/dns/dnstest"
 	"hopcheck/parse"
 )
 
 // twentyHops is a zone and a 20-hop path: every hop a distinct relay with
 // a PTR, an A record for it, and a HELO equal to the PTR name.
-func twentyHops(tb testing.TB) (*analyze.Zone, []parse.Hop) {
+func twentyHops(tb testing.TB) (*dns.Zone, []parse.Hop) {
 	var zone strings.Builder
 	zone.WriteString("$TTL 3600\n$ORIGIN 2.0.192.in-addr.arpa.\n@ IN SOA ns1.bench.test. h.bench.test. 1 7200 3600 1209600 300\n")
 	hops := make([]parse.Hop, 20)
@@ -28,7 +29,7 @@ func twentyHops(tb testing.TB) (*analyze.Zone, []parse.Hop) {
 		hops[i] = parse.Hop{Index: i + 1, Parsed: true, IP: netip.MustParseAddr(fmt.Sprintf("192.0.2.%d", 100+i)),
 			HELO: fmt.Sprintf("relay%d.bench.test", i), By: fmt.Sprintf("relay%d.bench.test", i+1)}
 	}
-	z := analyze.NewZone()
+	z := dns.NewZone()
 	if err := z.Load(strings.NewReader(zone.String()), "bench"); err != nil {
 		tb.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func BenchmarkAnalyze20Hops(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		c := analyze.NewClient(analyze.ClientOptions{Servers: []string{srv.Addr}, Timeout: time.Second})
+		c := dns.NewClient(dns.ClientOptions{Servers: []string{srv.Addr}, Timeout: time.Second})
 		res := analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: c})
 		if res.Verdict.Status != analyze.Aligned {
 			b.Fatalf("verdict %+v", res.Verdict)

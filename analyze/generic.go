@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
+
+	"hopcheck/dns"
 )
 
 // genericWords are the words providers put in names they assign in bulk.
@@ -29,7 +31,7 @@ var genericWords = map[string]bool{
 // common layout (192-0-2-10, 10.2.0.192, c000020a, 192000002010, 2-10 with
 // a generic word), or a generic word next to a number (vps123, dsl-4).
 func GenericPTR(name string, ip netip.Addr) (bool, string) {
-	name = normalizeName(name)
+	name = dns.NormalizeName(name)
 	host := hostPart(name)
 	if host == "" {
 		return false, ""

@@ -3,6 +3,7 @@ package analyze_test
 import (
 	"context"
 	"fmt"
+	"hopcheck/dns"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,8 +11,9 @@ import (
 	"time"
 
 	"hopcheck/analyze"
-	"hopcheck/analyze/dnstest"
+	"hopcheck/dns/dnstest"
 	"hopcheck/parse/mtalog"
+	"hopcheck/parse/mtalog/mtalogtest"
 )
 
 var benchWorkers = 2
@@ -27,7 +29,7 @@ func BenchmarkLogs1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := mtalog.GenPostfix(f, n, 1); err != nil {
+	if err := mtalogtest.GenPostfix(f, n, 1); err != nil {
 		b.Fatal(err)
 	}
 	st, _ := f.Stat()
@@ -42,14 +44,14 @@ func BenchmarkLogs1M(b *testing.B) {
 		}
 		agg := analyze.NewAggregator(analyze.AggregatorOptions{})
 		if err := agg.Scan(f, func() *mtalog.Parser {
-			p := mtalog.NewParser(benchRef, time.UTC)
+			p := newParser()
 			p.RefusalsOnly = true
 			return p
 		}, analyze.ScanOptions{Workers: benchWorkers}); err != nil {
 			b.Fatal(err)
 		}
 		f.Close()
-		rs := agg.Relays()
+		rs := agg.Snapshot()
 		analyze.Recheck(context.Background(), nil, rs, analyze.RecheckOptions{})
 		relays = len(rs)
 		if got := agg.Stats().Lines; got != n {
@@ -69,31 +71,31 @@ func BenchmarkRecheck10k(b *testing.B) {
 		delay       = 20 * time.Millisecond
 		concurrency = 256
 	)
-	z, err := analyze.LoadZoneFiles(zoneFiles(b)...)
+	z, err := dns.LoadZoneFiles(zoneFiles(b)...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv := dnstest.Start(b, dnstest.Options{Zone: z, Delay: delay})
 	base := netip.MustParseAddr("2001:db8:1::")
 	for b.Loop() {
-		relays := make([]*analyze.Relay, n)
+		relays := make([]analyze.Relay, n)
 		ip := base
 		for i := range relays {
 			ip = ip.Next()
-			relays[i] = &analyze.Relay{RelayKey: analyze.RelayKey{Direction: mtalog.Inbound, IP: ip}, HELO: []string{fmt.Sprintf("h%d.example.test", i)}}
+			relays[i] = analyze.Relay{RelayKey: analyze.RelayKey{Direction: mtalog.Inbound, IP: ip}, HELO: []string{fmt.Sprintf("h%d.example.test", i)}}
 		}
 		before := srv.UDPQueries.Load() + srv.TCPQueries.Load()
-		cl := analyze.NewClient(analyze.ClientOptions{Servers: []string{srv.Addr}, Concurrency: concurrency, Timeout: 5 * time.Second})
+		cl := dns.NewClient(dns.ClientOptions{Servers: []string{srv.Addr}, Concurrency: concurrency, Timeout: 5 * time.Second})
 		start := time.Now()
-		analyze.Recheck(context.Background(), cl, relays, analyze.RecheckOptions{Concurrency: concurrency})
+		verdicts := analyze.Recheck(context.Background(), cl, relays, analyze.RecheckOptions{Concurrency: concurrency})
 		took := time.Since(start)
 		queries := srv.UDPQueries.Load() + srv.TCPQueries.Load() - before
 		bound := time.Duration(queries) * delay / concurrency
 		b.ReportMetric(float64(queries), "queries")
 		b.ReportMetric(took.Seconds()/bound.Seconds(), "x-bound")
 		for _, r := range relays {
-			if r.Verdict.Status == "" || r.Verdict.Status == analyze.Unknown {
-				b.Fatalf("%s: verdict %+v", r.IP, r.Verdict)
+			if v := verdicts[r.RelayKey].Verdict; v.Status == "" || v.Status == analyze.Unknown {
+				b.Fatalf("%s: verdict %+v", r.IP, v)
 			}
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"hopcheck/analyze"
 	"hopcheck/parse/mtalog"
@@ -35,7 +34,7 @@ func FuzzScan(f *testing.F) {
 	defer analyze.SetScanChunk(512)()
 	const maxLine = 200
 	newP := func() *mtalog.Parser {
-		p := mtalog.NewParser(benchRef, time.UTC)
+		p := newParser()
 		p.MaxLine = maxLine
 		return p
 	}
@@ -70,7 +69,7 @@ func FuzzScan(f *testing.F) {
 		if st.Lines != pst.Lines || st.Events != pst.Events || st.Unknown != pst.Unknown || st.TooLong != pst.TooLong {
 			t.Fatalf("stats %+v, scanner %+v", st, pst)
 		}
-		for _, r := range agg.Relays() {
+		for _, r := range agg.Snapshot() {
 			if len(r.Examples) > 3 || len(r.HELO) > 4 || len(r.RDNSLogged) > 4 {
 				t.Fatalf("unbounded relay %+v", r)
 			}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hopcheck/dns"
+	"hopcheck/problem"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,9 +18,15 @@ import (
 
 	"hopcheck/analyze"
 	"hopcheck/parse/mtalog"
+	"hopcheck/parse/mtalog/mtalogtest"
 )
 
-func newParser() *mtalog.Parser { return mtalog.NewParser(benchRef, time.UTC) }
+// newParser makes the parser the tests share, its clock fixed at benchRef.
+func newParser() *mtalog.Parser {
+	p := mtalog.NewParser(time.UTC)
+	p.Now = func() time.Time { return benchRef }
+	return p
+}
 
 // scanEvents runs Aggregator.Scan and returns every event it counted, with
 // the line it kept.
@@ -73,7 +81,7 @@ func TestScanMatchesScanner(t *testing.T) {
 		"empty":           nil,
 	}
 	var gen bytes.Buffer
-	if err := mtalog.GenPostfix(&gen, 30000, 7); err != nil {
+	if err := mtalogtest.GenPostfix(&gen, 30000, 7); err != nil {
 		t.Fatal(err)
 	}
 	inputs["generated-30k"] = gen.Bytes()
@@ -118,9 +126,10 @@ func TestAggregateSamples(t *testing.T) {
 			if err := agg.Scan(bytes.NewReader(data), newParser, analyze.ScanOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			relays := agg.Relays()
-			analyze.Recheck(context.Background(), nil, relays, analyze.RecheckOptions{Concurrency: 4})
-			got := summarize(relays)
+			relays := agg.Snapshot()
+			verdicts := analyze.Recheck(context.Background(), nil, relays, analyze.RecheckOptions{Concurrency: 4})
+			analyze.Rank(relays, verdicts)
+			got := summarize(relays, verdicts)
 			wantFile := filepath.Join("../testdata/logs-e2e/aggregate", strings.TrimSuffix(filepath.Base(f), ".log")+".json")
 			if os.Getenv("HOPCHECK_UPDATE") != "" {
 				os.MkdirAll(filepath.Dir(wantFile), 0o755)
@@ -160,13 +169,17 @@ type relaySummary struct {
 	Verdict    string         `json:"verdict"`
 }
 
-func summarize(relays []*analyze.Relay) []relaySummary {
+func summarize(relays []analyze.Relay, verdicts map[analyze.RelayKey]analyze.RelayVerdict) []relaySummary {
 	out := []relaySummary{}
 	for _, r := range relays {
+		v := verdicts[r.RelayKey].Verdict
 		s := relaySummary{Direction: r.Direction.String(), HELO: r.HELO, RDNSLogged: r.RDNSLogged, Count: r.Count,
-			Identity: r.Identity, Categories: map[string]int{}, RefusedBy: r.RefusedBy, Reported: r.Reported,
+			Identity: r.Identity, Categories: map[string]int{}, RefusedBy: r.RefusedBy, Reported: map[string]int{},
 			First: r.First.UTC().Format(time.RFC3339), Last: r.Last.UTC().Format(time.RFC3339),
-			Verdict: strings.Trim(r.Verdict.Status+" "+r.Verdict.Problem+" "+r.Verdict.Owner, " ")}
+			Verdict: strings.Trim(string(v.Status)+" "+string(v.Problem)+" "+string(v.Owner), " ")}
+		for p, n := range r.Reported {
+			s.Reported[string(p)] = n
+		}
 		if r.IP.IsValid() {
 			s.IP = r.IP.String()
 		}
@@ -225,7 +238,7 @@ func TestAggregatorMemoryBounded(t *testing.T) {
 		}
 	}
 	final := heap()
-	relays := agg.Relays()
+	relays := agg.Snapshot()
 	t.Logf("heap after 10k events %d KB, after 1M %d KB, %d relays", after10k>>10, final>>10, len(relays))
 	if len(relays) != 100 || agg.Stats().Aggregated != 1000000 {
 		t.Fatalf("%d relays, %d aggregated", len(relays), agg.Stats().Aggregated)
@@ -242,38 +255,81 @@ func TestAggregatorMemoryBounded(t *testing.T) {
 	runtime.KeepAlive(agg)
 }
 
-// TestMaxRelays: relays past the bound are counted, not tracked.
+// TestMaxRelays: past the bound the relay seen least recently makes room,
+// and Add says which; a relay seen again is kept.
 func TestMaxRelays(t *testing.T) {
 	agg := analyze.NewAggregator(analyze.AggregatorOptions{MaxRelays: 3})
-	for i := range 10 {
-		agg.Add(mtalog.Event{Kind: mtalog.DNSWarning, Direction: mtalog.Inbound, RemoteIP: netipFrom(i), Reply: "hostname x.example does not resolve to address"})
+	warn := func(i int) analyze.Change {
+		return agg.Add(mtalog.Event{Kind: mtalog.DNSWarning, Direction: mtalog.Inbound, RemoteIP: netipFrom(i), Reply: "hostname x.example does not resolve to address"})
 	}
-	if st := agg.Stats(); len(agg.Relays()) != 3 || st.Aggregated != 3 || st.Overflow != 7 {
-		t.Fatalf("%d relays, stats %+v", len(agg.Relays()), st)
+	for i := range 3 {
+		if ch := warn(i); !ch.NewRelay || !ch.FirstIdentity || ch.Evicted.IP.IsValid() {
+			t.Fatalf("event %d: %+v", i, ch)
+		}
+	}
+	if ch := warn(0); ch.NewRelay || ch.FirstIdentity || ch.Evicted.IP.IsValid() {
+		t.Fatalf("a known relay: %+v", ch)
+	}
+	// 1 is now the least recently seen.
+	if ch := warn(9); !ch.NewRelay || ch.Evicted.IP != netipFrom(1) {
+		t.Fatalf("past the bound: %+v, want relay 1 evicted", ch)
+	}
+	if _, ok := agg.Relay(analyze.RelayKey{Direction: mtalog.Inbound, IP: netipFrom(1)}); ok {
+		t.Error("the evicted relay is still tracked")
+	}
+	if st := agg.Stats(); len(agg.Snapshot()) != 3 || st.Aggregated != 5 || st.Evicted != 1 {
+		t.Fatalf("%d relays, stats %+v", len(agg.Snapshot()), st)
+	}
+	if ch := agg.Add(mtalog.Event{Kind: mtalog.Connect, Direction: mtalog.Inbound, RemoteIP: netipFrom(5)}); ch.Counted {
+		t.Errorf("a connect counted: %+v", ch)
 	}
 }
 
-// TestCheckRelay runs the exported single-relay check against the zone
-// files.
+// TestSnapshotIsACopy: a snapshot does not change as events keep coming.
+func TestSnapshotIsACopy(t *testing.T) {
+	agg := analyze.NewAggregator(analyze.AggregatorOptions{})
+	ev := mtalog.Event{Kind: mtalog.Reject, Direction: mtalog.Inbound, RemoteIP: netipFrom(1), HELO: "a.example", Code: 550, Status: "5.7.1",
+		Reply: "550 5.7.1 Client host rejected: cannot find your reverse hostname, [198.51.100.1]"}
+	agg.Add(ev)
+	snap := agg.Snapshot()
+	for i := range 10 {
+		ev.HELO = fmt.Sprintf("h%d.example", i)
+		agg.Add(ev)
+	}
+	if r := snap[0]; r.Count != 1 || len(r.HELO) != 1 || r.Categories["rdns"] != 1 || r.Reported[problem.NoPTR] != 1 {
+		t.Fatalf("the snapshot changed: %+v", r)
+	}
+	if now, _ := agg.Relay(snap[0].RelayKey); now.Count != 11 {
+		t.Fatalf("count now %d, want 11", now.Count)
+	}
+}
+
+// TestCheckRelay runs the single-relay check against the zone files.
 func TestCheckRelay(t *testing.T) {
-	z, err := analyze.LoadZoneFiles(zoneFiles(t)...)
+	z, err := dns.LoadZoneFiles(zoneFiles(t)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		ip, helo, status, problem string
+		ip, helo string
+		status   analyze.Status
+		problem  problem.Name
 	}{
 		{"192.0.2.10", "mail.example.test", analyze.Aligned, ""},
-		{"192.0.2.31", "mail.example.test", analyze.Misaligned, analyze.GenericPTRName},
-		{"192.0.2.40", "", analyze.Misaligned, analyze.FCrDNSFail},
-		{"198.51.100.23", "relay.customer.example", analyze.Misaligned, analyze.NoPTR},
+		{"192.0.2.31", "mail.example.test", analyze.Misaligned, problem.GenericPTR},
+		{"192.0.2.40", "", analyze.Misaligned, problem.FCrDNSFail},
+		{"198.51.100.23", "relay.customer.example", analyze.Misaligned, problem.NoPTR},
 	}
 	for _, tc := range cases {
-		v, c, ps := analyze.CheckRelay(context.Background(), z, netipParse(tc.ip), tc.helo)
-		if v.Status != tc.status || v.Problem != tc.problem {
-			t.Errorf("%s: verdict %+v checks %+v", tc.ip, v, c)
+		rel := analyze.Relay{RelayKey: analyze.RelayKey{Direction: mtalog.Outbound, IP: netipParse(tc.ip)}}
+		if tc.helo != "" {
+			rel.HELO = []string{tc.helo}
 		}
-		for _, p := range ps {
+		rv := analyze.CheckRelay(context.Background(), z, &rel, analyze.RecheckOptions{})
+		if v := rv.Verdict; v.Status != tc.status || v.Problem != tc.problem || !rv.Checked || rv.CheckedAt.IsZero() {
+			t.Errorf("%s: verdict %+v checks %+v", tc.ip, v, rv.Checks)
+		}
+		for _, p := range rv.Problems {
 			if p.Fix == "" {
 				t.Errorf("%s: problem %s without a fix", tc.ip, p.Name)
 			}
@@ -309,14 +365,41 @@ func TestRecheckSkipsInternal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			agg := analyze.NewAggregator(analyze.AggregatorOptions{})
 			agg.Add(reject(tc.ip))
-			relays := agg.Relays()
-			analyze.Recheck(context.Background(), world(t), relays, analyze.RecheckOptions{Internal: tc.internal})
-			if len(relays) != 1 || relays[0].Checked != tc.checked {
+			relays := agg.Snapshot()
+			verdicts := analyze.Recheck(context.Background(), world(t), relays, analyze.RecheckOptions{Internal: tc.internal})
+			rv := verdicts[relays[0].RelayKey]
+			if len(relays) != 1 || rv.Checked != tc.checked {
 				t.Fatalf("relays %+v: want one, checked %v", relays, tc.checked)
 			}
-			if !tc.checked && relays[0].Verdict.Problem != "" {
-				t.Errorf("internal relay judged: %+v", relays[0].Verdict)
+			if !tc.checked && rv.Verdict.Problem != "" {
+				t.Errorf("internal relay judged: %+v", rv.Verdict)
 			}
 		})
+	}
+}
+
+// TestSenderIPByFamily: an outbound refusal that quotes no address is ours
+// of the connection's family, never the other family's.
+func TestSenderIPByFamily(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("192.0.2.31"), netip.MustParseAddr("2001:db8::31")
+	refusal := func(remote string) mtalog.Event {
+		return mtalog.Event{Kind: mtalog.Bounced, Direction: mtalog.Outbound, RemoteIP: netip.MustParseAddr(remote), Code: 550, Status: "5.7.25",
+			Reply: "550 5.7.25 The sending IP does not match the IP address of the hostname specified in the pointer (PTR) record."}
+	}
+	for _, tc := range []struct {
+		name   string
+		ours   []netip.Addr
+		remote string
+		want   netip.Addr
+	}{
+		{"ipv6 path, both given", []netip.Addr{v4, v6}, "2001:db8:ffff::27", v6},
+		{"ipv4 path, both given", []netip.Addr{v4, v6}, "198.51.100.27", v4},
+		{"ipv6 path, only ipv4 given", []netip.Addr{v4}, "2001:db8:ffff::27", netip.Addr{}},
+		{"ipv4 path, only ipv4 given", []netip.Addr{v4}, "198.51.100.27", v4},
+	} {
+		agg := analyze.NewAggregator(analyze.AggregatorOptions{SenderIPs: tc.ours})
+		if ch := agg.Add(refusal(tc.remote)); ch.Key.IP != tc.want {
+			t.Errorf("%s: attributed to %v, want %v", tc.name, ch.Key.IP, tc.want)
+		}
 	}
 }

@@ -2,20 +2,49 @@ package analyze
 
 import (
 	"context"
-	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 
+	"hopcheck/dns"
 	"hopcheck/parse"
 	"hopcheck/parse/reply"
+	"hopcheck/problem"
 )
 
-// Ways the refused relay's address of a bounce was found (Bounce.RelayIPSource
-// starts with one of them).
+// MessageSource describes a message that was read.
+type MessageSource struct {
+	Kind      string // "message" or "bounce"
+	Subject   string // decoded
+	MessageID string
+}
+
+// Read reads a message — pasted headers, a whole .eml, an mbox entry or a
+// bounce — within lim and analyses it: the one call the command line and a
+// web page make. Errors are about the input (*parse.InputError and
+// parse.ErrTooLarge among them).
+func Read(ctx context.Context, in io.Reader, lim parse.Limits, opts Options) (*Result, error) {
+	m, err := parse.ReadMessage(in, lim)
+	if err != nil {
+		return nil, err
+	}
+	res, err := Message(ctx, m, lim, opts)
+	if err != nil {
+		return nil, err
+	}
+	res.Source.Subject, _ = m.Header.Text("Subject")
+	res.Source.MessageID = m.Header.Get("Message-Id")
+	return res, nil
+}
+
+// AddressSource says how the refused relay's address of a bounce was found.
+type AddressSource string
+
+// Address sources.
 const (
-	IPQuoted   = "quoted by the remote server"
-	IPGiven    = "given with --sender-ip"
-	IPInferred = "inferred from DNS" // followed by the name resolved
+	AddressQuoted   AddressSource = "quoted"   // the remote server's reply quotes it
+	AddressGiven    AddressSource = "given"    // the caller gave it (Options.SenderIP)
+	AddressInferred AddressSource = "inferred" // resolved from a name (Bounce.RelayIPName)
 )
 
 // Message analyses a message as parse.ReadMessage read it. A bounce is
@@ -23,50 +52,64 @@ const (
 // refused — from the reporting relay, which left no Received field — and
 // the returned original's Received fields are the path before it. Any
 // other message is judged by its own Received fields.
-func Message(ctx context.Context, m *parse.Message, opts Options) (*Result, error) {
-	b, err := parse.ReadBounce(m, parse.DefaultLimits)
+func Message(ctx context.Context, m *parse.Message, lim parse.Limits, opts Options) (*Result, error) {
+	b, err := parse.ReadBounce(m, lim)
 	if err != nil {
 		return nil, err
 	}
 	if b == nil {
-		o := opts
-		o.Judge = parse.Hop{}
-		return Analyze(ctx, parse.Hops(m.Received()), o), nil
+		res := Analyze(ctx, parse.Hops(m.Received()), opts)
+		res.Source.Kind = "message"
+		return res, nil
 	}
 	var hops []parse.Hop
 	if b.Original != nil {
 		hops = parse.Hops(b.Original.Received())
 	}
 	bounce := classify(b)
-	judge := opts.Judge
-	if judge.IP.IsValid() {
-		judge.Raw = IPGiven
+	refused := parse.Hop{IP: opts.SenderIP, HELO: opts.HELO}
+	if refused.IP.IsValid() {
+		bounce.RelayIPSource = AddressGiven
 	} else {
-		judge = refusedHop(ctx, opts.Resolver, b, bounce)
-		judge.HELO = opts.Judge.HELO
+		refused.IP, bounce.RelayIPSource, bounce.RelayIPName = refusedAddress(ctx, opts.Resolver, b, bounce)
 	}
-	if judge.HELO == "" && bounce.Category == string(reply.HELO) && len(bounce.Recipients) > 0 && len(bounce.Recipients[0].Names) > 0 {
-		judge.HELO = bounce.Recipients[0].Names[0] // "<name>: Helo command rejected" quotes it
+	if refused.HELO == "" && bounce.Category == reply.HELO && len(bounce.Recipients) > 0 && len(bounce.Recipients[0].Names) > 0 {
+		refused.HELO = bounce.Recipients[0].Names[0] // "<name>: Helo command rejected" quotes it
 	}
-	if judge.HELO == "" {
-		judge.HELO = b.ReportingMTA
+	if refused.HELO == "" {
+		refused.HELO = b.ReportingMTA
 	}
-	bounce.RelayIP, bounce.RelayIPSource = judge.IP, judge.Raw
-	if judge.IP.IsValid() {
-		judge.Raw = fmt.Sprintf("(the connection %s refused, reconstructed from the bounce; address %s)", orName(bounce.RemoteMTA, "the remote server"), judge.Raw)
-		judge.Parsed = true
-		judge.By = bounce.RemoteMTA
+	bounce.RelayIP = refused.IP
+	var res *Result
+	if refused.IP.IsValid() {
+		refused.Raw = sprintf("(the connection %s refused, reconstructed from the bounce; address %s)", orName(bounce.RemoteMTA, "the remote server"), bounce.RelayIPHow())
+		refused.Parsed = true
+		refused.By = bounce.RemoteMTA
+		res = analyzePath(ctx, hops, &refused, opts)
+	} else {
+		res = analyzePath(ctx, hops, nil, opts)
+		res.Verdict = Verdict{Status: Unknown, Blocker: RelayAddressUnknown,
+			Fix: sprintf("the bounce names no address of the refused relay %s and none could be resolved: its sending address is needed", orName(b.ReportingMTA, "(unnamed)"))}
 	}
-	o := opts
-	o.Judge = judge
-	res := Analyze(ctx, hops, o)
 	res.Bounce = bounce
-	if !judge.IP.IsValid() {
-		res.Verdict = Verdict{Status: Unknown, Fix: fmt.Sprintf("the bounce names no address of the refused relay %s and none could be resolved: give it with --sender-ip", orName(b.ReportingMTA, "(unnamed)"))}
-	} else if res.Verdict.Status == Aligned && (bounce.Category == string(reply.RDNS) || bounce.Category == string(reply.HELO)) {
-		bounce.Explanation += fmt.Sprintf(" The relay %s is aligned now: the mismatch was fixed since, or the remote server saw another address (an IPv6 path, another relay).", judge.IP)
+	res.Source.Kind = "bounce"
+	if res.Verdict.Status == Aligned && (bounce.Category == reply.RDNS || bounce.Category == reply.HELO) {
+		bounce.Explanation += sprintf(" The relay %s is aligned now: the mismatch was fixed since, or the remote server saw another address (an IPv6 path, another relay).", refused.IP)
 	}
 	return res, nil
+}
+
+// RelayIPHow says in words how the refused relay's address was found.
+func (b *Bounce) RelayIPHow() string {
+	switch b.RelayIPSource {
+	case AddressQuoted:
+		return "quoted by the remote server"
+	case AddressGiven:
+		return "given by you"
+	case AddressInferred:
+		return "inferred from DNS (the address of " + b.RelayIPName + ")"
+	}
+	return "unknown"
 }
 
 // classify reads the recipients' replies with the reply knowledge base;
@@ -80,7 +123,7 @@ func classify(b *parse.Bounce) *Bounce {
 		r := BounceRecipient{
 			Recipient: rc.FinalRecipient, Action: rc.Action, Status: rc.Status, ReplyCode: rep.Code,
 			Diagnostic: rc.Diagnostic, RemoteMTA: rc.RemoteMTA, RemoteIP: rep.RemoteIP,
-			Category: string(rep.Category), Permanent: rep.Permanent && rc.Action != "delayed", Problem: rep.Problem,
+			Category: rep.Category, Permanent: rep.Permanent && rc.Action != "delayed", Problem: rep.Problem,
 			Explanation: rep.Explanation, ClientIP: rep.ClientIP, Names: rep.Names,
 		}
 		if r.Status == "" {
@@ -106,24 +149,24 @@ func classify(b *parse.Bounce) *Bounce {
 	return out
 }
 
-// refusedHop reconstructs the refused connection: the address the remote
-// quoted, else the reporting relay's address from DNS (inferred). Raw is
-// set to how the address was found.
-func refusedHop(ctx context.Context, r Resolver, b *parse.Bounce, bounce *Bounce) parse.Hop {
+// refusedAddress finds the refused connection's address: the one the
+// remote quoted, else the reporting relay's address from DNS (inferred,
+// with the name resolved).
+func refusedAddress(ctx context.Context, r dns.Resolver, b *parse.Bounce, bounce *Bounce) (netip.Addr, AddressSource, string) {
 	for _, rc := range bounce.Recipients {
 		if rc.ClientIP.IsValid() {
-			return parse.Hop{IP: rc.ClientIP, Raw: IPQuoted}
+			return rc.ClientIP, AddressQuoted, ""
 		}
 	}
 	if r == nil {
-		return parse.Hop{}
+		return netip.Addr{}, "", ""
 	}
 	// A PTR name the reply quotes ("<name>: Unverified Client host
 	// rejected") names the refused host and comes first. A quoted HELO
 	// does not: the remote may have found it resolves nowhere, or elsewhere.
 	var names []string
 	for _, rc := range bounce.Recipients {
-		if rc.Category == string(reply.RDNS) {
+		if rc.Category == reply.RDNS {
 			names = append(names, rc.Names...)
 		}
 	}
@@ -133,17 +176,17 @@ func refusedHop(ctx context.Context, r Resolver, b *parse.Bounce, bounce *Bounce
 	// An IPv6 refusal quotes IPv6 guidelines; otherwise IPv4 is the usual path.
 	wantV6 := strings.Contains(strings.ToLower(bounce.Diagnostic), "ipv6")
 	for _, name := range names {
-		list, _, _ := addrs(ctx, r, name)
+		list, _, _ := dns.Addrs(ctx, r, name)
 		for _, ip := range list {
 			if ip.Is6() == wantV6 {
-				return parse.Hop{IP: ip, Raw: fmt.Sprintf("%s (the address of %s)", IPInferred, name)}
+				return ip, AddressInferred, name
 			}
 		}
 		if len(list) > 0 {
-			return parse.Hop{IP: list[0], Raw: fmt.Sprintf("%s (the address of %s)", IPInferred, name)}
+			return list[0], AddressInferred, name
 		}
 	}
-	return parse.Hop{}
+	return netip.Addr{}, "", ""
 }
 
 func orName(s, alt string) string {
@@ -151,6 +194,29 @@ func orName(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// Bounce is a remote server's refusal as a bounce reported it, classified.
+// Its fields are those of the first failed recipient; Recipients has all.
+type Bounce struct {
+	Family       string // the bounce's shape: dsn, exim, gmail, exchange, …
+	Status       string // enhanced status code, "5.7.25"
+	ReplyCode    int
+	Diagnostic   string     // the remote's reply, verbatim
+	RemoteMTA    string     // the server that refused
+	ReportingMTA string     // the relay that reported the refusal (the refused relay)
+	RemoteIP     netip.Addr // the refusing server's address, when the bounce gives it
+	Category     reply.Category
+	Permanent    bool
+	Problem      problem.Name // the problem the reply points to, if any
+	Explanation  string       // what the reply means, in plain words
+	Recipients   []BounceRecipient
+	// RelayIP is the refused relay's address, invalid when unknown;
+	// RelayIPSource says how it was found, RelayIPName the name it was
+	// resolved from when inferred.
+	RelayIP       netip.Addr
+	RelayIPSource AddressSource
+	RelayIPName   string
 }
 
 // BounceRecipient is one recipient's refusal in a bounce, classified.
@@ -164,8 +230,8 @@ type BounceRecipient struct {
 	RemoteIP    netip.Addr // the refusing server's address, when the text gives it
 	ClientIP    netip.Addr // the sender's address as the refusing server quoted it
 	Names       []string   // names the reply quotes (HELO, PTR)
-	Category    string
+	Category    reply.Category
 	Permanent   bool
-	Problem     string // the DESIGN.md problem the reply points to
+	Problem     problem.Name // the problem the reply points to
 	Explanation string
 }

@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"context"
+	"hopcheck/problem"
 	"net/netip"
 	"testing"
 
@@ -63,12 +64,12 @@ func TestRelayRewriteNamesTheRelayNotTheOrigin(t *testing.T) {
 		parse.Hop{IP: netip.MustParseAddr("192.0.2.31"), HELO: "vps123.provider.example", By: "mx.receiver.example"},
 	)
 	res := analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: world(t)})
-	if res.Verdict.Hop != 2 || res.Verdict.Problem != analyze.GenericPTRName {
+	if res.Verdict.Hop != 2 || res.Verdict.Problem != problem.GenericPTR {
 		t.Fatalf("verdict %+v", res.Verdict)
 	}
 	found := false
 	for _, f := range res.Findings {
-		if f.Name == analyze.RelayRewrite && f.Hop == 2 && f.Owner == analyze.OwnerRelay {
+		if f.Name == problem.RelayRewrite && f.Hop == 2 && f.Owner == problem.RelayAdmin {
 			found = true
 		}
 	}
@@ -81,14 +82,14 @@ func TestOffline(t *testing.T) {
 	tests := []struct {
 		name    string
 		hop     parse.Hop
-		status  string
-		problem string
+		status  analyze.Status
+		problem problem.Name
 	}{
-		{"recorded unknown", parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mail.example.test", RDNSRecorded: true}, analyze.Misaligned, analyze.NoPTR},
+		{"recorded unknown", parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mail.example.test", RDNSRecorded: true}, analyze.Misaligned, problem.NoPTR},
 		{"stamp records no reverse name: nothing to judge", parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mail.example.test"}, analyze.Unknown, ""},
-		{"may be forged", parse.Hop{IP: netip.MustParseAddr("192.0.2.40"), HELO: "broken.example.test", RDNS: "broken.example.test", RDNSRecorded: true, MayBeForged: true}, analyze.Misaligned, analyze.FCrDNSFail},
-		{"generic recorded name", parse.Hop{IP: netip.MustParseAddr("192.0.2.30"), HELO: "mail.example.test", RDNS: "30-2-0-192.dsl.provider.example", RDNSRecorded: true}, analyze.Misaligned, analyze.GenericPTRName},
-		{"recorded name of another domain", parse.Hop{IP: netip.MustParseAddr("192.0.2.60"), HELO: "smtp.other.example", RDNS: "mail60.example.test", RDNSRecorded: true}, analyze.Misaligned, analyze.PTRMismatch},
+		{"may be forged", parse.Hop{IP: netip.MustParseAddr("192.0.2.40"), HELO: "broken.example.test", RDNS: "broken.example.test", RDNSRecorded: true, MayBeForged: true}, analyze.Misaligned, problem.FCrDNSFail},
+		{"generic recorded name", parse.Hop{IP: netip.MustParseAddr("192.0.2.30"), HELO: "mail.example.test", RDNS: "30-2-0-192.dsl.provider.example", RDNSRecorded: true}, analyze.Misaligned, problem.GenericPTR},
+		{"recorded name of another domain", parse.Hop{IP: netip.MustParseAddr("192.0.2.60"), HELO: "smtp.other.example", RDNS: "mail60.example.test", RDNSRecorded: true}, analyze.Misaligned, problem.PTRMismatch},
 		{"aligned", parse.Hop{IP: netip.MustParseAddr("192.0.2.10"), HELO: "mail.example.test", RDNS: "mail.example.test", RDNSRecorded: true}, analyze.Aligned, ""},
 	}
 	for _, tc := range tests {
@@ -184,7 +185,7 @@ func TestForgedHELODoesNotHideTheSender(t *testing.T) {
 		parse.Hop{IP: netip.MustParseAddr("192.0.2.20"), HELO: "mx.receiver.example", RDNSRecorded: true, By: "mx.receiver.example"},
 	)
 	res := analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: world(t)})
-	if res.Verdict.Hop != 2 || res.Verdict.Problem != analyze.NoPTR {
+	if res.Verdict.Hop != 2 || res.Verdict.Problem != problem.NoPTR {
 		t.Fatalf("verdict %+v: want hop 2, no-ptr", res.Verdict)
 	}
 }

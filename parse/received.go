@@ -3,6 +3,8 @@ package parse
 import (
 	"net/netip"
 	"strings"
+
+	"hopcheck/internal/textutil"
 )
 
 // MaxReceivedLen bounds the Received value that Received looks into. No real
@@ -290,7 +292,7 @@ func (st *stamp) scan(s string) {
 		case withOpen:
 			st.withEnd = t.end
 		case cl == clFrom && w[0] == '[' && !st.literalIP.IsValid():
-			st.literalIP, _ = parseIP(w)
+			st.literalIP, _ = textutil.ParseAddr(w)
 		}
 	}
 }
@@ -403,7 +405,7 @@ func (st *stamp) fromComment(in string) {
 		case strings.HasPrefix(w, "port="), strings.HasPrefix(w, "ident="):
 			st.eximHost = true
 		case w[0] == '[':
-			if ip, port := parseIP(w); ip.IsValid() && !st.addrIP.IsValid() {
+			if ip, port := textutil.ParseAddr(w); ip.IsValid() && !st.addrIP.IsValid() {
 				st.addrIP, st.addrName = ip, prev
 				st.eximHost = st.eximHost || port
 			}
@@ -412,7 +414,7 @@ func (st *stamp) fromComment(in string) {
 	}
 	if words == 1 && prev != "" && prev[0] != '[' && !strings.Contains(prev, "=") {
 		at := strings.LastIndexByte(prev, '@') + 1 // qmail writes "(user@ip)"
-		if ip, _ := parseIP(prev[at:]); ip.IsValid() {
+		if ip, _ := textutil.ParseAddr(prev[at:]); ip.IsValid() {
 			if !st.bareIP.IsValid() {
 				st.bareIP = ip
 			}
@@ -460,7 +462,7 @@ func (st *stamp) fill(h *Hop) {
 		h.RDNS, h.IP, h.HELO = rdnsOf(from), st.addrIP, from
 		h.RDNSRecorded = true
 		if !h.IP.IsValid() {
-			h.IP, _ = parseIP(from)
+			h.IP, _ = textutil.ParseAddr(from)
 		}
 		if st.helo != "" {
 			h.HELO = st.helo
@@ -474,7 +476,7 @@ func (st *stamp) fill(h *Hop) {
 		h.HELO, h.IP = from, st.bareIP
 	default:
 		h.HELO = from
-		if ip, _ := parseIP(from); ip.IsValid() {
+		if ip, _ := textutil.ParseAddr(from); ip.IsValid() {
 			h.IP = ip
 			if from[0] != '[' {
 				h.HELO = "" // Yahoo's "from 192.0.2.10 … with HTTP" names the client, not a HELO
@@ -483,71 +485,6 @@ func (st *stamp) fill(h *Hop) {
 			h.HELO = "" // Exim's "from root … with local": an ident, not a HELO
 		}
 	}
-}
-
-// parseIP reads an address as stamps write it: bare, in brackets, with an
-// "IPv6:" tag, a port after the brackets or a zone. It reports whether a
-// ":port" followed the brackets. Mapped IPv4 comes back as IPv4.
-func parseIP(w string) (netip.Addr, bool) {
-	port := false
-	if w != "" && w[0] == '[' {
-		end := strings.IndexByte(w, ']')
-		if end < 0 {
-			return netip.Addr{}, false
-		}
-		if rest := w[end+1:]; rest != "" {
-			if rest[0] != ':' || !allDigits(rest[1:]) {
-				return netip.Addr{}, false
-			}
-			port = true
-		}
-		w = w[1:end]
-	} else if i := strings.IndexByte(w, ':'); i > 0 && strings.IndexByte(w[i+1:], ':') < 0 && allDigits(w[i+1:]) {
-		w = w[:i] // "192.0.2.1:25"
-	}
-	if hasPrefixFold(w, "IPv6:") {
-		w = w[len("IPv6:"):]
-	}
-	if !looksLikeIP(w) {
-		return netip.Addr{}, false // spare ParseAddr's error allocation for names
-	}
-	ip, err := netip.ParseAddr(w)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return ip.Unmap().WithZone(""), port
-}
-
-func looksLikeIP(w string) bool {
-	if w == "" {
-		return false
-	}
-	colon := false
-	for i := range len(w) {
-		c := w[i]
-		switch {
-		case c == '%':
-			return colon && i > 0
-		case c == ':':
-			colon = true
-		case c == '.', c >= '0' && c <= '9', c|0x20 >= 'a' && c|0x20 <= 'f':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // rdnsOf normalises a receiver-recorded reverse name: the host part of a
@@ -559,7 +496,7 @@ func rdnsOf(name string) string {
 	if name == "" || name[0] == '[' || strings.EqualFold(name, "unknown") || strings.EqualFold(name, "<unknown>") {
 		return ""
 	}
-	if ip, _ := parseIP(name); ip.IsValid() {
+	if ip, _ := textutil.ParseAddr(name); ip.IsValid() {
 		return ""
 	}
 	return asciiLower(name)

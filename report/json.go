@@ -1,6 +1,7 @@
-// Package report renders an analysis for people and programs: text for the
-// terminal and JSON with the stable keys of DESIGN.md. It only renders:
-// every fact comes from analyze.
+// Package report turns analyses into views in which every sentence is
+// decided once (Message, Logs), and renders those views for people and
+// programs: text for the terminal and JSON with the stable keys of
+// docs/vocabulary.md. Every fact comes from analyze.
 package report
 
 import (
@@ -12,16 +13,7 @@ import (
 	"hopcheck/analyze"
 )
 
-// Source says what was analysed.
-type Source struct {
-	Kind      string // "message", "bounce", "text"
-	Name      string // file name, "-" for stdin
-	Subject   string
-	MessageID string
-	Resolver  string // "zone files", "192.0.2.53:53", "offline"
-}
-
-// Document is the JSON form of an analysis (DESIGN.md). Every key is always
+// Document is the JSON form of an analysis (docs/vocabulary.md). Every key is always
 // present; empty values are "", [] or null.
 type Document struct {
 	Source   jsonSource    `json:"source"`
@@ -128,6 +120,7 @@ type jsonVerdict struct {
 	Problem string `json:"problem"`
 	Owner   string `json:"owner"`
 	Fix     string `json:"fix"`
+	Detail  string `json:"detail"`
 }
 
 type jsonFinding struct {
@@ -140,49 +133,56 @@ type jsonFinding struct {
 	Fix     string `json:"fix"`
 }
 
-// NewDocument builds the JSON form of res.
-func NewDocument(src Source, res *analyze.Result) Document {
+// NewDocument builds the JSON form of a message report.
+func NewDocument(m *Message) Document {
+	src, res := m.Source, m.Result
+	v := res.Verdict
 	d := Document{
 		Source: jsonSource{Kind: src.Kind, Name: src.Name, Subject: src.Subject, MessageID: src.MessageID,
 			Resolver: src.Resolver, Offline: res.Offline},
 		Hops:     make([]jsonHop, 0, len(res.Hops)),
 		Findings: make([]jsonFinding, 0, len(res.Findings)),
-		Verdict: jsonVerdict{Status: res.Verdict.Status, Hop: res.Verdict.Hop, IP: addr(res.Verdict.IP),
-			HELO: res.Verdict.HELO, Problem: res.Verdict.Problem, Owner: res.Verdict.Owner, Fix: res.Verdict.Fix},
+		Verdict: jsonVerdict{Status: string(v.Status), Hop: v.Hop, IP: addr(v.IP), HELO: v.HELO,
+			Problem: string(v.Problem), Owner: string(v.Owner), Fix: v.Fix, Detail: v.Detail},
 	}
 	if b := res.Bounce; b != nil {
 		d.Bounce = &jsonBounce{Status: b.Status, ReplyCode: b.ReplyCode, Diagnostic: b.Diagnostic,
 			RemoteMTA: b.RemoteMTA, ReportingMTA: b.ReportingMTA, RemoteIP: addr(b.RemoteIP),
-			Category: b.Category, Permanent: b.Permanent, Explanation: b.Explanation,
+			Category: string(b.Category), Permanent: b.Permanent, Explanation: b.Explanation,
 			Recipients: make([]jsonRecipient, 0, len(b.Recipients))}
 		for _, r := range b.Recipients {
 			d.Bounce.Recipients = append(d.Bounce.Recipients, jsonRecipient{Recipient: r.Recipient, Action: r.Action,
 				Status: r.Status, ReplyCode: r.ReplyCode, Diagnostic: r.Diagnostic, RemoteMTA: r.RemoteMTA,
-				Category: r.Category, Permanent: r.Permanent, Explanation: r.Explanation})
+				Category: string(r.Category), Permanent: r.Permanent, Explanation: r.Explanation})
 		}
 	}
 	for _, h := range res.Hops {
 		jh := jsonHop{Index: h.Index, IP: addr(h.IP), HELO: h.HELO, RDNS: h.RDNS, By: h.By, With: h.With,
 			ID: h.ID, Time: stamp(h.Time), Internal: h.Internal, Parsed: h.Parsed, Raw: h.Raw,
-			Checks: checksJSON(h.Checks), Problems: make([]jsonProblem, 0, len(h.Problems))}
+			Checks: checksJSON(h.Checks), Problems: problemsJSON(h.Problems)}
 		if h.HasDelay {
 			s := h.Delay.Seconds()
 			jh.DelaySeconds = &s
-		}
-		for _, p := range h.Problems {
-			jh.Problems = append(jh.Problems, jsonProblem{Problem: p.Name, Owner: p.Owner, Detail: p.Detail, Fix: p.Fix})
 		}
 		d.Hops = append(d.Hops, jh)
 	}
 	for _, f := range res.Findings {
 		d.Findings = append(d.Findings, jsonFinding{Hop: f.Hop, IP: addr(f.IP), HELO: f.HELO,
-			Problem: f.Name, Owner: f.Owner, Detail: f.Detail, Fix: f.Fix})
+			Problem: string(f.Name), Owner: string(f.Owner), Detail: f.Detail, Fix: f.Fix})
 	}
 	return d
 }
 
+func problemsJSON(ps []analyze.Problem) []jsonProblem {
+	out := make([]jsonProblem, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, jsonProblem{Problem: string(p.Name), Owner: string(p.Owner), Detail: p.Detail, Fix: p.Fix})
+	}
+	return out
+}
+
 func checksJSON(c analyze.Checks) jsonChecks {
-	j := jsonChecks{PTR: nonNil(c.PTR), PTRStatus: c.PTRStatus, Forward: make([]jsonForward, 0, len(c.Forward)),
+	j := jsonChecks{PTR: nonNil(c.PTR), PTRStatus: string(c.PTRStatus), Forward: make([]jsonForward, 0, len(c.Forward)),
 		FCrDNS: c.FCrDNS, HELOMatch: c.HELOMatch}
 	for _, f := range c.Forward {
 		j.Forward = append(j.Forward, forwardJSON(f))
@@ -201,18 +201,18 @@ func checksJSON(c analyze.Checks) jsonChecks {
 }
 
 func forwardJSON(f analyze.Forward) jsonForward {
-	j := jsonForward{Name: f.Name, Addrs: make([]string, 0, len(f.Addrs)), Status: f.Status, MatchesIP: f.MatchesIP, Error: f.Error}
+	j := jsonForward{Name: f.Name, Addrs: make([]string, 0, len(f.Addrs)), Status: string(f.Status), MatchesIP: f.MatchesIP, Error: f.Error}
 	for _, a := range f.Addrs {
 		j.Addrs = append(j.Addrs, a.String())
 	}
 	return j
 }
 
-// JSON writes res as one indented JSON document.
-func JSON(w io.Writer, src Source, res *analyze.Result) error {
+// JSON writes a message report as one indented JSON document.
+func JSON(w io.Writer, m *Message) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(NewDocument(src, res))
+	return enc.Encode(NewDocument(m))
 }
 
 func addr(a netip.Addr) string {

@@ -17,13 +17,19 @@ func logSummary(t *testing.T, data []byte) LogSummary {
 	t.Helper()
 	agg := analyze.NewAggregator(analyze.AggregatorOptions{})
 	ref := time.Date(2026, time.November, 25, 0, 0, 0, 0, time.UTC)
-	err := agg.Scan(bytes.NewReader(data), func() *mtalog.Parser { return mtalog.NewParser(ref, time.UTC) }, analyze.ScanOptions{})
+	err := agg.Scan(bytes.NewReader(data), func() *mtalog.Parser {
+		p := mtalog.NewParser(time.UTC)
+		p.Now = func() time.Time { return ref }
+		return p
+	}, analyze.ScanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	relays := agg.Relays()
-	analyze.Recheck(context.Background(), nil, relays, analyze.RecheckOptions{Concurrency: 4})
-	return LogSummary{Relays: relays, Stats: agg.Stats()}
+	relays := agg.Snapshot()
+	verdicts := analyze.Recheck(context.Background(), nil, relays, analyze.RecheckOptions{Concurrency: 4,
+		Now: func() time.Time { return time.Date(2026, time.November, 25, 12, 0, 0, 0, time.UTC) }})
+	analyze.Rank(relays, verdicts)
+	return LogSummary{Relays: relays, Verdicts: verdicts, Stats: agg.Stats()}
 }
 
 // TestLogsGolden renders the mixed end-to-end log, judged offline, as text
@@ -40,8 +46,8 @@ func TestLogsGolden(t *testing.T) {
 		file   string
 		render func(*bytes.Buffer) error
 	}{
-		{"offline.txt", func(b *bytes.Buffer) error { return LogsText(b, src, sum, TextOptions{}) }},
-		{"offline.json", func(b *bytes.Buffer) error { return LogsJSON(b, src, sum) }},
+		{"offline.txt", func(b *bytes.Buffer) error { return LogsText(b, NewLogs(src, sum), TextOptions{}) }},
+		{"offline.json", func(b *bytes.Buffer) error { return LogsJSON(b, NewLogs(src, sum)) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -73,7 +79,7 @@ func TestLogsTextHostile(t *testing.T) {
 		t.Fatalf("%d relays", len(sum.Relays))
 	}
 	var b bytes.Buffer
-	if err := LogsText(&b, LogSource{Files: []string{"-"}, Offline: true}, sum, TextOptions{}); err != nil {
+	if err := LogsText(&b, NewLogs(LogSource{Files: []string{"-"}, Offline: true}, sum), TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -94,7 +100,7 @@ func TestLogsTextHostile(t *testing.T) {
 // TestLogsJSONEmpty: every key is present even with nothing found.
 func TestLogsJSONEmpty(t *testing.T) {
 	var b bytes.Buffer
-	if err := LogsJSON(&b, LogSource{}, LogSummary{}); err != nil {
+	if err := LogsJSON(&b, NewLogs(LogSource{}, LogSummary{})); err != nil {
 		t.Fatal(err)
 	}
 	for _, key := range []string{`"files": []`, `"sender_ips": []`, `"relays": []`, `"too_long": 0`, `"since": ""`} {

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"time"
 
 	"hopcheck/analyze"
 )
@@ -17,109 +15,70 @@ type TextOptions struct {
 	Width int  // wrap width; 80 when zero
 }
 
-// owners says in words who an owner tag stands for.
-var owners = map[string]string{
-	analyze.OwnerIP:    "the owner of the IP block: hosting provider or ISP",
-	analyze.OwnerMail:  "the mail admin of the relay",
-	analyze.OwnerDNS:   "the DNS admin of the name's domain",
-	analyze.OwnerRelay: "the admin of the relay in between",
-}
-
-// Text writes res for a person: the verdict first, then the path hop by
-// hop (oldest first), then the findings on other hops.
-func Text(w io.Writer, src Source, res *analyze.Result, opts TextOptions) error {
-	if opts.Width <= 0 {
-		opts.Width = 80
-	}
-	t := &textWriter{w: bufio.NewWriter(w), opts: opts}
-	v := res.Verdict
-
-	if b := res.Bounce; b != nil {
-		t.line(t.bold("Bounce") + sanitize(" from "+orDash(b.ReportingMTA)))
-		t.field("remote said", b.Diagnostic)
-		kind := b.Category
-		if b.Permanent {
-			kind += ", permanent"
-		} else {
-			kind += ", temporary"
-		}
-		t.field("meaning", b.Explanation+" ("+kind+")")
-		if b.RelayIP.IsValid() {
-			t.field("relay", fmt.Sprintf("%s %s, address %s", b.ReportingMTA, b.RelayIP, b.RelayIPSource))
-		} else {
-			t.field("relay", orDash(b.ReportingMTA)+", address unknown")
-		}
-		if n := len(b.Recipients); n > 1 {
-			t.field("recipients", fmt.Sprintf("%d; the first failed one is shown (JSON lists all)", n))
+// Text writes a message report for a person: the verdict first, then the
+// path hop by hop (oldest first), then the findings on other hops.
+func Text(w io.Writer, m *Message, opts TextOptions) error {
+	t := newTextWriter(w, opts)
+	if b := m.Bounce; b != nil {
+		t.line(t.bold("Bounce") + sanitize(" from "+b.From))
+		t.field("remote said", b.Said)
+		t.field("meaning", b.Meaning)
+		t.field("relay", b.Relay)
+		if b.Recipients != "" {
+			t.field("recipients", b.Recipients)
 		}
 		t.line("")
 	}
-
-	switch v.Status {
-	case analyze.Aligned:
-		t.line(t.color(green, "ALIGNED") + fmt.Sprintf("  hop %d: %s", v.Hop, hopName(res, v.Hop)))
-		t.field("", "PTR, forward DNS and HELO agree for the relay the receiver judged.")
-	case analyze.Misaligned:
-		t.line(t.color(red, "MISALIGNED") + fmt.Sprintf("  hop %d: %s", v.Hop, hopName(res, v.Hop)))
-	default:
-		if v.Hop > 0 {
-			t.line(t.color(yellow, "UNKNOWN") + fmt.Sprintf("  hop %d: %s", v.Hop, hopName(res, v.Hop)))
-		} else {
-			t.line(t.color(yellow, "UNKNOWN"))
-		}
+	v := m.Verdict
+	head := t.color(statusColor(v.Status), v.Label)
+	if v.Hop > 0 {
+		head += fmt.Sprintf("  hop %d: %s", v.Hop, sanitize(v.Relay))
+	}
+	t.line(head)
+	if v.Summary != "" {
+		t.field("", v.Summary)
 	}
 	if v.Problem != "" {
-		detail := ""
-		if v.Hop > 0 {
-			for _, p := range res.Hops[v.Hop-1].Problems {
-				if p.Name == v.Problem {
-					detail = p.Detail
-					break
-				}
-			}
-		}
-		t.field("problem", v.Problem+": "+detail)
-		t.field("owner", v.Owner+" ("+owners[v.Owner]+")")
+		t.field("problem", string(v.Problem)+": "+v.Detail)
+		t.field("owner", string(v.Owner)+" ("+v.Who+")")
 	}
 	if v.Fix != "" {
 		t.field("fix", v.Fix)
 	}
-	if res.Offline {
-		t.field("note", "offline: judged from the names the receivers recorded, no DNS lookups")
+	for _, n := range m.Notes {
+		t.field("note", n)
 	}
 
 	t.line("")
 	t.line(t.bold("Path") + " (oldest first; * marks the hop the receiver judged)")
-	for _, h := range res.Hops {
-		t.hop(h, v.Hop)
+	for _, h := range m.Hops {
+		t.hop(h)
 	}
 
-	if len(res.Findings) > 0 {
+	if len(m.Findings) > 0 {
 		t.line("")
 		t.line(t.bold("Other findings"))
-		for _, f := range res.Findings {
-			t.field(fmt.Sprintf("hop %d", f.Hop), f.Name+": "+f.Detail)
-			t.field("", "fix ("+f.Owner+"): "+f.Fix)
+		for _, f := range m.Findings {
+			t.field(fmt.Sprintf("hop %d", f.Hop), string(f.Problem)+": "+f.Detail)
+			t.field("", "fix ("+string(f.Owner)+"): "+f.Fix)
 		}
 	}
 	return t.w.Flush()
 }
 
-func hopName(res *analyze.Result, index int) string {
-	if index < 1 || index > len(res.Hops) {
-		return ""
+func statusColor(s analyze.Status) string {
+	switch s {
+	case analyze.Aligned:
+		return green
+	case analyze.Misaligned:
+		return red
 	}
-	h := res.Hops[index-1]
-	s := h.IP.String()
-	if h.HELO != "" {
-		s += " (HELO " + h.HELO + ")"
-	}
-	return sanitize(s)
+	return yellow
 }
 
-func (t *textWriter) hop(h analyze.HopResult, judgedHop int) {
+func (t *textWriter) hop(h HopView) {
 	mark := " "
-	if h.Index == judgedHop {
+	if h.Judged {
 		mark = "*"
 	}
 	head := fmt.Sprintf("%s%2d ", mark, h.Index)
@@ -127,74 +86,27 @@ func (t *textWriter) hop(h analyze.HopResult, judgedHop int) {
 	case !h.Parsed:
 		t.wrap(head, "unparsed: "+sanitize(h.Raw))
 		return
-	case !h.IP.IsValid():
-		t.wrap(head, sanitize("no sender IP · by "+orDash(h.By)+timeText(h)))
+	case h.IP == "":
+		t.wrap(head, sanitize("no sender IP · "+h.Route+timeSuffix(h)))
 		return
 	}
-	where := "external"
+	status := t.color(green, h.Status)
 	switch {
-	case h.Internal:
-		where = "internal"
-	case judgedHop > 0 && h.Index > judgedHop:
-		where = "receiving side" // after the hop the receiver judged
+	case h.Bad:
+		status = t.color(red, h.Status)
+	case !h.Checked:
+		status = h.Status
 	}
-	status := t.color(green, "ok")
-	if len(h.Problems) > 0 {
-		var names []string
-		for _, p := range h.Problems {
-			if !slices.Contains(names, p.Name) {
-				names = append(names, p.Name)
-			}
-		}
-		status = t.color(red, strings.Join(names, ", "))
-	}
-	if !h.Checked {
-		status = "not checked"
-	}
-	t.wrap(head, fmt.Sprintf("%s  %s  %s", h.IP, where, status))
-	c := h.Checks
-	facts := []string{"HELO " + orDash(h.HELO)}
-	if h.Checked {
-		ptr := strings.Join(c.PTR, ", ")
-		if c.PTRStatus != analyze.StatusFound {
-			ptr = c.PTRStatus
-		}
-		facts = append(facts, "PTR "+ptr, "FCrDNS "+c.FCrDNS, "HELO match "+c.HELOMatch)
-	}
-	recorded := h.RDNS
-	if recorded == "" && h.RDNSRecorded {
-		recorded = "unknown"
-	}
-	if recorded != "" {
-		facts = append(facts, "recorded "+recorded)
-	}
-	t.wrap("    ", sanitize(strings.Join(facts, " · ")))
-	t.wrap("    ", sanitize("by "+orDash(h.By)+withText(h)+timeText(h)))
+	t.wrap(head, fmt.Sprintf("%s  %s  %s", h.IP, h.Side, status))
+	t.wrap("    ", sanitize(strings.Join(h.Facts, " · ")))
+	t.wrap("    ", sanitize(h.Route+timeSuffix(h)))
 }
 
-func withText(h analyze.HopResult) string {
-	if h.With == "" {
+func timeSuffix(h HopView) string {
+	if h.Time == "" {
 		return ""
 	}
-	return " with " + h.With
-}
-
-func timeText(h analyze.HopResult) string {
-	if h.Time.IsZero() {
-		return ""
-	}
-	s := " · " + h.Time.UTC().Format("2006-01-02 15:04:05Z")
-	if h.HasDelay {
-		s += " (+" + h.Delay.Round(time.Second).String() + ")"
-	}
-	return s
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return " · " + h.Time
 }
 
 const (
@@ -206,6 +118,13 @@ const (
 type textWriter struct {
 	w    *bufio.Writer
 	opts TextOptions
+}
+
+func newTextWriter(w io.Writer, opts TextOptions) *textWriter {
+	if opts.Width <= 0 {
+		opts.Width = 80
+	}
+	return &textWriter{w: bufio.NewWriter(w), opts: opts}
 }
 
 func (t *textWriter) color(code, s string) string {

@@ -14,7 +14,7 @@ import (
 	"hopcheck/report"
 )
 
-const analyzeUsage = `Usage: hopcheck analyze [flags] [FILE|-]
+var analyzeUsage = `Usage: hopcheck analyze [flags] [FILE|-]
 
 Reads a message's raw headers (pasted, or a whole .eml, an mbox entry, a
 bounce) from FILE or standard input, re-checks every hop's PTR, forward DNS
@@ -22,15 +22,7 @@ and HELO, and names the relay the receiver judged: aligned or not, why, who
 fixes it and how.
 
 Flags:
-  --format text|json   output format (default text)
-  -o FILE              write the report to FILE
-  --resolver ADDR      DNS server to ask, repeatable (default: /etc/resolv.conf)
-  --zone FILE          answer DNS from a zone file, repeatable (no network)
-  --offline            no DNS at all: judge from what the headers recorded
-  --internal CIDR      internal sender ranges, repeatable (replaces the defaults:
-                       RFC 1918, loopback, link-local, 100.64.0.0/10, fc00::/7)
-  --timeout DURATION   timeout of each DNS query attempt (default 3s)
-  --sender-ip IP       bounces: the refused relay's address, when the bounce
+` + commonUsage + `  --sender-ip IP       bounces: the refused relay's address, when the bounce
                        does not quote it (default: resolve the reporting MTA)
   --helo NAME          bounces: the name the refused relay announced
                        (default: the reporting MTA's name)
@@ -86,31 +78,21 @@ func runAnalyze(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
 		return inputExit(err)
 	}
-	msg, err := parse.ReadMessage(in, parse.DefaultLimits)
+	res, err := analyze.Read(context.Background(), in, parse.DefaultLimits,
+		analyze.Options{Resolver: d.resolver, Internal: d.internal, SenderIP: senderIP, HELO: helo})
 	closeIn()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hopcheck: %s: %v\n", name, err)
 		return exitDataErr
 	}
-
-	res, err := analyze.Message(context.Background(), msg, analyze.Options{Resolver: d.resolver, Internal: d.internal, Judge: parse.Hop{IP: senderIP, HELO: helo}})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "hopcheck: %s: %v\n", name, err)
-		return exitDataErr
-	}
-	src := report.Source{Kind: "message", Name: name, Resolver: d.name}
-	src.Subject, _ = msg.Header.Text("Subject")
-	src.MessageID = msg.Header.Get("Message-Id")
-	if res.Bounce != nil {
-		src.Kind = "bounce"
-	}
+	m := report.NewMessage(report.Source{Name: name, Resolver: d.name, Version: version()}, res)
 
 	w, closeOut, err := c.openOutput(e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
 		return exitUsage
 	}
-	if err := c.render(w, e, src, res); err != nil {
+	if err := c.render(w, e, m); err != nil {
 		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
 		return exitUnknown
 	}
@@ -118,10 +100,13 @@ func runAnalyze(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
 		return exitUnknown
 	}
+	if hint := blockerHint(res.Verdict.Blocker); hint != "" {
+		fmt.Fprintf(e.stderr, "hopcheck: %s\n", hint)
+	}
 	return verdictExit(res.Verdict.Status)
 }
 
-func verdictExit(status string) int {
+func verdictExit(status analyze.Status) int {
 	switch status {
 	case analyze.Aligned:
 		return exitAligned

@@ -2,15 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"hopcheck/analyze/dnstest"
+	"hopcheck/dns/dnstest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/bounces/*.verdict.json from the current output")
 
 // bounceOutcome is what a bounce sample must come to, end to end.
 type bounceOutcome struct {
@@ -26,6 +23,7 @@ type bounceOutcome struct {
 	HELO      string `json:"helo"`
 	Problem   string `json:"problem"`
 	Owner     string `json:"owner"`
+	Fix       string `json:"fix"`
 }
 
 // TestBounceSamples runs every bounce sample through the built command
@@ -51,15 +49,15 @@ func TestBounceSamples(t *testing.T) {
 					Recipients []any
 				}
 				Verdict struct {
-					Status, IP, HELO, Problem, Owner string
-					Hop                              int
+					Status, IP, HELO, Problem, Owner, Fix string
+					Hop                                   int
 				}
 			}
 			if err := json.Unmarshal([]byte(out), &d); err != nil {
 				t.Fatalf("exit %d, %v: %s %s", code, err, out, stderr)
 			}
 			got := bounceOutcome{Kind: d.Source.Kind, Exit: code, Verdict: d.Verdict.Status, Hop: d.Verdict.Hop,
-				IP: d.Verdict.IP, HELO: d.Verdict.HELO, Problem: d.Verdict.Problem, Owner: d.Verdict.Owner}
+				IP: d.Verdict.IP, HELO: d.Verdict.HELO, Problem: d.Verdict.Problem, Owner: d.Verdict.Owner, Fix: d.Verdict.Fix}
 			if b := d.Bounce; b != nil {
 				got.Status, got.ReplyCode, got.Category, got.Permanent = b.Status, b.ReplyCode, b.Category, b.Permanent
 			}
@@ -127,7 +125,7 @@ func TestSenderIPAndHELOFlags(t *testing.T) {
 	if !strings.Contains(d.Bounce.Explanation, "aligned now") {
 		t.Errorf("explanation %q does not say the relay is aligned now", d.Bounce.Explanation)
 	}
-	if last := d.Hops[len(d.Hops)-1].Raw; !strings.Contains(last, "given with --sender-ip") {
+	if last := d.Hops[len(d.Hops)-1].Raw; !strings.Contains(last, "address given by you") {
 		t.Errorf("judged hop %q does not say where its address came from", last)
 	}
 	if _, _, code := hopcheck(t, nil, "analyze", "--sender-ip", "not-an-ip", "--offline"); code != exitUsage {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hopcheck/analyze"
+	"hopcheck/dns"
 	"hopcheck/report"
 )
 
@@ -20,7 +21,21 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-// common are the flags every analysing command shares (DESIGN.md).
+// commonUsage documents the common flags in every command's help.
+const commonUsage = `  --format text|json   output format (default text)
+  -o FILE              write the report to FILE
+  --resolver ADDR      DNS server to ask, an IP[:PORT], repeatable
+                       (default: /etc/resolv.conf)
+  --zone FILE          answer DNS from a zone file, repeatable (no network);
+                       with --resolver, the file answers the names it covers
+                       and the resolver the rest (a what-if of a planned fix)
+  --offline            no DNS at all: judge from what was recorded
+  --internal CIDR      internal sender ranges, repeatable (replaces the defaults:
+                       RFC 1918, loopback, link-local, 100.64.0.0/10, fc00::/7)
+  --timeout DURATION   timeout of each DNS query attempt (default 3s)
+`
+
+// common are the flags every analysing command shares.
 type common struct {
 	format    string
 	output    string
@@ -35,7 +50,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.format, "format", "text", "output format: text or json")
 	fs.StringVar(&c.output, "o", "", "write the report to `FILE` instead of standard output")
 	fs.Var(&c.resolvers, "resolver", "ask this DNS server `ADDR[:PORT]` (repeatable; default: /etc/resolv.conf)")
-	fs.Var(&c.zones, "zone", "answer DNS from this RFC 1035 zone `FILE` instead of the network (repeatable)")
+	fs.Var(&c.zones, "zone", "answer DNS from this RFC 1035 zone `FILE` (repeatable); with --resolver, only for the names it covers")
 	fs.BoolVar(&c.offline, "offline", false, "no DNS at all: judge from what the headers recorded")
 	fs.Var(&c.internal, "internal", "treat senders in this `CIDR` as internal (repeatable; replaces the defaults)")
 	fs.DurationVar(&c.timeout, "timeout", 3*time.Second, "timeout of each DNS query attempt")
@@ -84,43 +99,56 @@ func flagExit(err error, usage string, e env) int {
 	return exitUsage
 }
 
-// resolver builds the Resolver the flags ask for and says what it is.
-func (c *common) resolver() (analyze.Resolver, string, error) {
-	switch {
-	case c.offline:
+// resolver builds the Resolver the flags ask for and says what it is:
+// the network, zone files alone (no network at all), or with --resolver
+// both, the files answering the names they cover (a what-if of a planned
+// change in the real world).
+func (c *common) resolver() (dns.Resolver, string, error) {
+	if c.offline {
 		if len(c.zones) > 0 || len(c.resolvers) > 0 {
 			return nil, "", usageError{"--offline excludes --zone and --resolver"}
 		}
 		return nil, "offline", nil
-	case len(c.zones) > 0:
-		if len(c.resolvers) > 0 {
-			return nil, "", usageError{"--zone excludes --resolver"}
-		}
-		z, err := analyze.LoadZoneFiles(c.zones...)
+	}
+	var servers []string
+	for _, r := range c.resolvers {
+		s, err := dns.ParseServer(r)
 		if err != nil {
+			return nil, "", usageError{"--" + err.Error()}
+		}
+		servers = append(servers, s)
+	}
+	var zone *dns.Zone
+	if len(c.zones) > 0 {
+		var err error
+		if zone, err = dns.LoadZoneFiles(c.zones...); err != nil {
 			return nil, "", err
 		}
-		return z, "zone files: " + strings.Join(c.zones, ", "), nil
+		if len(servers) == 0 {
+			return zone, "zone files: " + strings.Join(c.zones, ", "), nil
+		}
 	}
-	servers := []string(c.resolvers)
 	if len(servers) == 0 {
 		var err error
-		servers, err = analyze.SystemServers("/etc/resolv.conf")
+		servers, err = dns.SystemServers("/etc/resolv.conf")
 		if err != nil {
 			// The analysis goes on and says "temporary DNS failure"
 			// for every lookup, with the reason.
 			servers = nil
 		}
 	}
-	cl := analyze.NewClient(analyze.ClientOptions{Servers: servers, Timeout: c.timeout})
+	cl := dns.NewClient(dns.ClientOptions{Servers: servers, Timeout: c.timeout})
+	if zone != nil {
+		return dns.Overlay{Zone: zone, Net: cl}, fmt.Sprintf("zone files %s over %s", strings.Join(c.zones, ", "), strings.Join(servers, ", ")), nil
+	}
 	return cl, strings.Join(servers, ", "), nil
 }
 
 // dnsSetup is what the common DNS flags ask for.
 type dnsSetup struct {
-	resolver analyze.Resolver // nil offline
-	name     string           // what answers, for the report's source
-	internal []netip.Prefix   // nil for the defaults
+	resolver dns.Resolver   // nil offline
+	name     string         // what answers, for the report's source
+	internal []netip.Prefix // nil for the defaults
 }
 
 // dns reads the common DNS flags. When ok is false the command stops with
@@ -181,11 +209,26 @@ func (c *common) checkFormat() error {
 	return usageError{fmt.Sprintf("--format %q: want text or json", c.format)}
 }
 
-// render writes res in the chosen format.
-func (c *common) render(w io.Writer, e env, src report.Source, res *analyze.Result) error {
+// render writes a message report in the chosen format.
+func (c *common) render(w io.Writer, e env, m *report.Message) error {
 	if c.format == "json" {
-		return report.JSON(w, src, res)
+		return report.JSON(w, m)
 	}
-	color := useColor(w, e)
-	return report.Text(w, src, res, report.TextOptions{Color: color})
+	return report.Text(w, m, report.TextOptions{Color: useColor(w, e)})
+}
+
+// blockerHint turns a fact that blocked a verdict into advice about this
+// command's flags, "" when there is none to give.
+func blockerHint(b analyze.Blocker) string {
+	switch b {
+	case analyze.NothingRecorded:
+		return "run without --offline to look the relay's PTR up"
+	case analyze.RelayAddressUnknown:
+		return "give the refused relay's address with --sender-ip ADDR"
+	case analyze.SenderNotInLog:
+		return "run again with --sender-ip ADDR (our sending address)"
+	case analyze.NoExternalHop:
+		return "paste every Received field of the received message, or give the sending IP with --sender-ip"
+	}
+	return ""
 }

@@ -20,7 +20,7 @@ import (
 	"hopcheck/report"
 )
 
-const logsUsage = `Usage: hopcheck logs [flags] FILE...
+var logsUsage = `Usage: hopcheck logs [flags] FILE...
 
 Scans MTA logs (Postfix, Exim, Sendmail; plain or gzip-compressed, "-" for
 standard input) for refusals about reverse DNS and HELO names: which of our
@@ -31,21 +31,16 @@ gets a verdict: what is wrong, who fixes it and how.
 Flags:
   --since TIME         only lines at or after TIME (RFC 3339 or 2006-01-02)
   --until TIME         only lines before TIME
-  --sender-ip ADDR     our sending IP, repeatable; with exactly one, outbound
-                       refusals that do not quote our IP are attributed to it
+  --sender-ip ADDR     our sending IP, repeatable (one per family: IPv4, IPv6);
+                       an outbound refusal that does not quote our IP is
+                       attributed to the one of its connection's family
   --helo NAME          the name our relays announce (default: inferred from
                        the syslog host of each line)
   --year YEAR          year of classic syslog stamps, which carry none
                        (default: the file's modification year; now for stdin)
   --events             write each counted event as a JSON line instead of the
                        summary (no re-check)
-  --format text|json   output format (default text)
-  -o FILE              write the report to FILE
-  --resolver ADDR      DNS server to ask, repeatable (default: /etc/resolv.conf)
-  --zone FILE          answer DNS from a zone file, repeatable (no network)
-  --offline            no DNS at all: judge from what the log recorded
-  --timeout DURATION   timeout of each DNS query attempt (default 3s)
-
+` + commonUsage + `
 Examples:
   hopcheck logs /var/log/mail.log /var/log/mail.log.2.gz
   zcat mail.log.*.gz | hopcheck logs - --since 2026-11-01 --sender-ip 192.0.2.31
@@ -142,20 +137,20 @@ func runLogs(args []string, e env) int {
 		return exitAligned
 	}
 
-	relays := agg.Relays()
+	relays := agg.Snapshot()
 	var hook func(done, total int)
 	if prog != nil {
 		hook = prog.checked
 	}
-	analyze.Recheck(context.Background(), r, relays, analyze.RecheckOptions{Concurrency: 64, Internal: d.internal, Progress: hook})
+	verdicts := analyze.Recheck(context.Background(), r, relays, analyze.RecheckOptions{Concurrency: 64, Internal: d.internal, Progress: hook})
 	prog.stop()
+	analyze.Rank(relays, verdicts)
 
-	sum := report.LogSummary{Relays: relays, Stats: agg.Stats()}
+	view := report.NewLogs(src, report.LogSummary{Relays: relays, Verdicts: verdicts, Stats: agg.Stats()})
 	if f.format == "json" {
-		err = report.LogsJSON(out, src, sum)
+		err = report.LogsJSON(out, view)
 	} else {
-		color := useColor(w, e)
-		err = report.LogsText(out, src, sum, report.TextOptions{Color: color})
+		err = report.LogsText(out, view, report.TextOptions{Color: useColor(w, e)})
 	}
 	if err == nil {
 		err = out.Flush()
@@ -167,7 +162,14 @@ func runLogs(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
 		return exitUnknown
 	}
-	return logsExit(relays)
+	code = logsExit(relays, verdicts)
+	for _, rel := range relays {
+		if hint := blockerHint(verdicts[rel.RelayKey].Verdict.Blocker); hint != "" && rel.Identity > 0 {
+			fmt.Fprintf(e.stderr, "hopcheck: %s\n", hint)
+			break
+		}
+	}
+	return code
 }
 
 // options turns the flags into scan and aggregation options.
@@ -187,13 +189,13 @@ func (f *logsFlags) options(files []string) (analyze.ScanOptions, analyze.Aggreg
 	if f.events && f.format != "text" {
 		return scan, agg, src, usageError{"--events writes JSON lines; it excludes --format"}
 	}
-	if scan.Since, err = parseWhen("--since", f.since); err != nil {
+	if scan.Window.Since, err = parseWhen("--since", f.since); err != nil {
 		return scan, agg, src, err
 	}
-	if scan.Until, err = parseWhen("--until", f.until); err != nil {
+	if scan.Window.Until, err = parseWhen("--until", f.until); err != nil {
 		return scan, agg, src, err
 	}
-	src.Since, src.Until = scan.Since, scan.Until
+	src.Since, src.Until = scan.Window.Since, scan.Window.Until
 	for _, s := range f.senderIPs {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
@@ -237,9 +239,9 @@ func scanFile(agg *analyze.Aggregator, name string, year int, scan analyze.ScanO
 		}
 	}
 	if year != 0 {
-		// The last moment of that year: no stamp is later, so none is
-		// moved to the year before.
-		ref = time.Date(year, time.December, 31, 23, 59, 59, 0, time.Local)
+		// A day before the year's end: with the parser's day of slack,
+		// every stamp up to Dec 31 23:59:59 falls in that year.
+		ref = time.Date(year, time.December, 30, 23, 59, 59, 0, time.Local)
 	}
 	br := bufio.NewReaderSize(in, 64<<10)
 	var r io.Reader = br
@@ -252,7 +254,8 @@ func scanFile(agg *analyze.Aggregator, name string, year int, scan analyze.ScanO
 		r = zr
 	}
 	err = agg.Scan(r, func() *mtalog.Parser {
-		p := mtalog.NewParser(ref, time.Local)
+		p := mtalog.NewParser(time.Local)
+		p.Now = func() time.Time { return ref }
 		p.RefusalsOnly = true // the aggregator counts nothing else
 		return p
 	}, scan)
@@ -270,13 +273,13 @@ func (d dataError) Unwrap() error { return d.err }
 
 // logsExit maps the verdicts of the relays refused for reverse DNS or HELO
 // reasons to the exit code; other refusals do not count.
-func logsExit(relays []*analyze.Relay) int {
+func logsExit(relays []analyze.Relay, verdicts map[analyze.RelayKey]analyze.RelayVerdict) int {
 	code := exitAligned
 	for _, r := range relays {
 		if r.Identity == 0 {
 			continue
 		}
-		switch r.Verdict.Status {
+		switch verdicts[r.RelayKey].Verdict.Status {
 		case analyze.Misaligned:
 			return exitMisaligned
 		case analyze.Unknown:
@@ -307,18 +310,25 @@ func startProgress(w io.Writer) *progress {
 		for {
 			select {
 			case <-p.quit:
+				// The final counts stay visible for an instant on a fast
+				// run, then the line is cleared for the report.
+				p.draw()
 				fmt.Fprint(p.w, "\r\x1b[K")
 				return
 			case <-tick.C:
-				if t := p.total.Load(); t > 0 {
-					fmt.Fprintf(p.w, "\r\x1b[K%d lines read, %d relays; re-checked %d/%d", p.lines.Load(), p.relays.Load(), p.done.Load(), t)
-				} else {
-					fmt.Fprintf(p.w, "\r\x1b[K%d lines read, %d relays", p.lines.Load(), p.relays.Load())
-				}
+				p.draw()
 			}
 		}
 	}()
 	return p
+}
+
+func (p *progress) draw() {
+	if t := p.total.Load(); t > 0 {
+		fmt.Fprintf(p.w, "\r\x1b[K%d lines read, %d relays; re-checked %d/%d", p.lines.Load(), p.relays.Load(), p.done.Load(), t)
+	} else {
+		fmt.Fprintf(p.w, "\r\x1b[K%d lines read, %d relays", p.lines.Load(), p.relays.Load())
+	}
 }
 
 func (p *progress) checked(done, total int) {

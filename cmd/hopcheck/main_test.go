@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"hopcheck/dns"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"hopcheck/analyze"
-	"hopcheck/analyze/dnstest"
+	"hopcheck/dns/dnstest"
 )
 
 var binary string
@@ -98,7 +98,7 @@ func TestDemoWithZoneFile(t *testing.T) {
 }
 
 func TestResolverOverLoopback(t *testing.T) {
-	z, err := analyze.LoadZoneFiles("../../testdata/demo/world.zone")
+	z, err := dns.LoadZoneFiles("../../testdata/demo/world.zone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +121,9 @@ func TestUnreachableResolverSaysTemporary(t *testing.T) {
 	flat := strings.Join(strings.Fields(out), " ")
 	if !strings.Contains(flat, "temporary DNS failure") || strings.Contains(flat, "no-ptr") {
 		t.Fatalf("output does not say temporary DNS failure (or claims no-ptr):\n%s", out)
+	}
+	if !strings.Contains(flat, "your resolver 127.0.0.1:1 did not") || strings.Contains(flat, "name servers of the reverse zone") {
+		t.Fatalf("output blames the remote zone, not our resolver:\n%s", out)
 	}
 }
 
@@ -166,7 +169,7 @@ func TestJSONKeysAreExactlyTheDesign(t *testing.T) {
 		{"top", m, []string{"bounce", "findings", "hops", "source", "verdict"}},
 		{"hop", hop, []string{"by", "checks", "delay_seconds", "helo", "id", "index", "internal", "ip", "parsed", "problems", "raw", "rdns", "time", "with"}},
 		{"checks", hop.(map[string]any)["checks"], []string{"fcrdns", "forward", "generic_ptr", "helo_forward", "helo_match", "ptr", "ptr_status", "rdns_drift"}},
-		{"verdict", m["verdict"], []string{"fix", "helo", "hop", "ip", "owner", "problem", "status"}},
+		{"verdict", m["verdict"], []string{"detail", "fix", "helo", "hop", "ip", "owner", "problem", "status"}},
 	} {
 		if got := keys(tc.v); !slices.Equal(got, tc.want) {
 			t.Errorf("%s keys %v, want %v", tc.name, got, tc.want)
@@ -187,6 +190,11 @@ func TestInputErrors(t *testing.T) {
 	}
 	if _, _, code := hopcheck(t, nil, "analyze", "--format", "yaml", "--offline"); code != exitUsage {
 		t.Errorf("bad format: exit %d, want 64", code)
+	}
+	for _, bad := range []string{"not-a-host", "127.0.0.1:70000", "127.0.0.1:0"} {
+		if _, stderr, code := hopcheck(t, nil, "analyze", "--resolver", bad, "testdata/demo/message.eml"); code != exitUsage || !strings.Contains(stderr, "resolver") {
+			t.Errorf("--resolver %s: exit %d (%s), want 64", bad, code, stderr)
+		}
 	}
 	if _, _, code := hopcheck(t, nil, "frobnicate"); code != exitUsage {
 		t.Errorf("unknown command: exit %d, want 64", code)
@@ -222,16 +230,18 @@ func TestTextReportFitsTheTerminal(t *testing.T) {
 
 // worldZones loads every zone file of testdata/zones: the world the
 // end-to-end tests run in.
-func worldZones(t *testing.T) *analyze.Zone {
+func worldZones(t *testing.T) *dns.Zone {
 	return dnstest.Zones(t, "../../testdata/zones/*.zone")
 }
 
 // golden compares got with the JSON file at path, decoded into want (a
-// pointer to a value of got's type); with -update it rewrites the file
-// from got instead, and then every rewritten file must be read and judged.
+// pointer to a value of got's type); with HOPCHECK_UPDATE=1 in the
+// environment (the project's one golden switch, `make golden`) it rewrites
+// the file from got instead, and then every rewritten file must be read and
+// judged.
 func golden(t *testing.T, path string, got, want any) {
 	t.Helper()
-	if *update {
+	if os.Getenv("HOPCHECK_UPDATE") != "" {
 		data, _ := json.MarshalIndent(got, "", "  ")
 		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 			t.Fatal(err)

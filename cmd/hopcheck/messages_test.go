@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"hopcheck/analyze/dnstest"
+	"hopcheck/dns/dnstest"
 )
 
 // messageOutcome is what analysing a received message must come to, end to
@@ -25,6 +25,7 @@ type messageOutcome struct {
 	HELO    string `json:"helo"`
 	Problem string `json:"problem"`
 	Owner   string `json:"owner"`
+	Fix     string `json:"fix"`
 	Hops    int    `json:"hops"`
 	// Unparsed lists the indexes of hops whose stamp matched no known shape.
 	Unparsed []int `json:"unparsed"`
@@ -79,8 +80,8 @@ func runSample(t *testing.T, args ...string) messageOutcome {
 			Parsed bool
 		}
 		Verdict struct {
-			Status, IP, HELO, Problem, Owner string
-			Hop                              int
+			Status, IP, HELO, Problem, Owner, Fix string
+			Hop                                   int
 		}
 		Findings []struct {
 			Hop     int
@@ -92,7 +93,7 @@ func runSample(t *testing.T, args ...string) messageOutcome {
 	}
 	o := messageOutcome{
 		Kind: d.Source.Kind, Exit: code, Verdict: d.Verdict.Status, Hop: d.Verdict.Hop,
-		IP: d.Verdict.IP, HELO: d.Verdict.HELO, Problem: d.Verdict.Problem, Owner: d.Verdict.Owner,
+		IP: d.Verdict.IP, HELO: d.Verdict.HELO, Problem: d.Verdict.Problem, Owner: d.Verdict.Owner, Fix: d.Verdict.Fix,
 		Hops: len(d.Hops), Unparsed: []int{}, Findings: []string{},
 	}
 	for _, h := range d.Hops {

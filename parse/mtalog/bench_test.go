@@ -4,14 +4,23 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"hopcheck/parse/mtalog/mtalogtest"
 )
 
 var benchRef = time.Date(2026, time.November, 25, 0, 0, 0, 0, time.UTC)
 
+// benchParser reads generated logs, which start on Nov 22 2026, in UTC.
+func benchParser() *Parser {
+	p := NewParser(time.UTC)
+	p.Now = fixedClock(benchRef)
+	return p
+}
+
 func genLines(tb testing.TB, n int) [][]byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	if err := GenPostfix(&buf, n, 1); err != nil {
+	if err := mtalogtest.GenPostfix(&buf, n, 1); err != nil {
 		tb.Fatal(err)
 	}
 	return bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
@@ -29,7 +38,7 @@ func BenchmarkParser(b *testing.B) {
 	b.ResetTimer()
 	events := 0
 	for b.Loop() {
-		p := NewParser(benchRef, time.UTC)
+		p := benchParser()
 		for _, l := range lines {
 			if _, ok := p.Parse(l); ok {
 				events++
@@ -43,7 +52,7 @@ func BenchmarkParser(b *testing.B) {
 // BenchmarkScanner adds line splitting from a reader to BenchmarkParser.
 func BenchmarkScanner(b *testing.B) {
 	var buf bytes.Buffer
-	if err := GenPostfix(&buf, 100000, 1); err != nil {
+	if err := mtalogtest.GenPostfix(&buf, 100000, 1); err != nil {
 		b.Fatal(err)
 	}
 	data := buf.Bytes()
@@ -51,7 +60,7 @@ func BenchmarkScanner(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		s := NewScanner(bytes.NewReader(data), NewParser(benchRef, time.UTC))
+		s := NewScanner(bytes.NewReader(data), benchParser())
 		for s.Scan() {
 		}
 		if err := s.Err(); err != nil {
@@ -64,7 +73,7 @@ func BenchmarkScanner(b *testing.B) {
 // BenchmarkSkipped measures lines that Parse turns away.
 func BenchmarkSkipped(b *testing.B) {
 	line := []byte("Nov 22 10:15:01 mx1 postfix/smtpd[51018]: disconnect from unknown[198.51.100.10] ehlo=2 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=7")
-	p := NewParser(benchRef, time.UTC)
+	p := benchParser()
 	b.ReportAllocs()
 	for b.Loop() {
 		p.Parse(line)
@@ -85,7 +94,7 @@ func BenchmarkLineKinds(b *testing.B) {
 	} {
 		line := []byte(c.line)
 		b.Run(c.name, func(b *testing.B) {
-			p := NewParser(benchRef, time.UTC)
+			p := benchParser()
 			b.ReportAllocs()
 			for b.Loop() {
 				p.Parse(line)

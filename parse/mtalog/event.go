@@ -7,12 +7,21 @@
 // codes, enhanced status codes and reply texts verbatim and leaves their
 // interpretation to the caller. Parsing is byte scanning without regular
 // expressions: lines of no interest are skipped without allocating.
+//
+// A Parser takes one line at a time, from any source; it dates classic
+// stamps, which carry no year, by a clock (Parser.Now), so a long-running
+// reader of a live log keeps the year right. Scanner reads a finished input
+// line by line. Event.IsRefusal and Event.IsIdentityWarning say which
+// events judge a remote's identity, and Window which fall in a span of
+// time. Package mtalogtest generates logs for tests.
 package mtalog
 
 import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"hopcheck/parse"
 )
 
 // Dialect is the MTA that wrote a line.
@@ -30,6 +39,20 @@ var dialectNames = [...]string{"", "postfix", "exim", "sendmail"}
 
 // String returns "postfix", "exim" or "sendmail" ("" for NoDialect).
 func (d Dialect) String() string { return enumString(dialectNames[:], int(d)) }
+
+// MTA names the dialect's software as package parse does for Received
+// stamps; "" for NoDialect.
+func (d Dialect) MTA() parse.MTA {
+	switch d {
+	case Postfix:
+		return parse.Postfix
+	case Exim:
+		return parse.Exim
+	case Sendmail:
+		return parse.Sendmail
+	}
+	return ""
+}
 
 // MarshalText encodes the dialect as its String.
 func (d Dialect) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
@@ -134,7 +157,7 @@ func enumParse(names []string, b []byte, dst *uint8, what string) error {
 // left zero. Strings are verbatim slices of the line except where noted.
 type Event struct {
 	// Time is the line's timestamp; classic syslog stamps get their year
-	// inferred (see NewParser) and the Parser's location.
+	// from the Parser's clock (see Parser.Now) and the Parser's location.
 	Time    time.Time `json:"time,omitzero"`
 	Host    string    `json:"host,omitempty"`    // syslog host ("" in Exim's mainlog)
 	Program string    `json:"program,omitempty"` // "postfix/smtpd", "exim", "sm-mta"
@@ -177,4 +200,28 @@ type Event struct {
 	Score int `json:"score,omitempty"`
 
 	Line int `json:"line,omitempty"` // 1-based line number, set by Scanner
+}
+
+// IsRefusal reports whether ev is a refusal that judges a remote's
+// identity: a client we rejected (an inbound Reject that names the
+// client's address), or a delivery a remote server refused with an SMTP
+// reply (an outbound Bounced, Deferred or Expired event with a code of 400
+// or more; a bounce without a code was decided locally, by no server).
+// The MTA's own failed DNS checks are not refusals: see
+// IsIdentityWarning.
+func (ev *Event) IsRefusal() bool {
+	switch ev.Kind {
+	case Reject:
+		return ev.Direction == Inbound && ev.RemoteIP.IsValid()
+	case Bounced, Deferred, Expired:
+		return ev.Direction == Outbound && ev.Code >= 400
+	}
+	return false
+}
+
+// IsIdentityWarning reports whether ev is the MTA's own failed DNS check
+// of a client's identity (an inbound DNSWarning that names the client's
+// address), which speaks of the client as a refusal would.
+func (ev *Event) IsIdentityWarning() bool {
+	return ev.Kind == DNSWarning && ev.Direction == Inbound && ev.RemoteIP.IsValid()
 }

@@ -3,6 +3,8 @@ package mtalog
 import (
 	"net/netip"
 	"strings"
+
+	"hopcheck/internal/textutil"
 )
 
 // parseExim reads one Exim mainlog message (after the stamp and optional
@@ -95,7 +97,7 @@ func eximHost(s string) (name, helo string, ip netip.Addr, n int, ok bool) {
 	if j < 0 {
 		return "", "", netip.Addr{}, 0, false
 	}
-	ip = parseIP(s[i+1 : i+j])
+	ip, _ = textutil.ParseAddr(s[i+1 : i+j])
 	if !ip.IsValid() {
 		return "", "", netip.Addr{}, 0, false
 	}
@@ -262,7 +264,7 @@ func eximBadHELO(r string, ev *Event) result {
 // "failed to find host name for IP".
 func eximNoName(r string, ev *Event) result {
 	ev.Kind, ev.Direction, ev.Reply = DNSWarning, Inbound, r
-	ev.RemoteIP = parseIP(r[strings.LastIndexByte(r, ' ')+1:])
+	ev.RemoteIP, _ = textutil.ParseAddr(r[strings.LastIndexByte(r, ' ')+1:])
 	if !ev.RemoteIP.IsValid() {
 		return malformed
 	}

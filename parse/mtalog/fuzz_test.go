@@ -39,10 +39,10 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		// RefusalsOnly returns exactly the refusals of a full parse.
-		only := NewParser(testRef, testLoc)
+		only := testParser()
 		only.RefusalsOnly = true
 		oev, ook := only.Parse(bytes.Clone(line))
-		p := NewParser(testRef, testLoc)
+		p := testParser()
 		ev, ok := p.Parse(line)
 		refusal := ok && (ev.Kind == Reject || ev.Kind == DNSWarning || ev.Kind == Bounced || ev.Kind == Deferred || ev.Kind == Expired)
 		if ook != refusal || ook && oev != ev {
@@ -101,7 +101,7 @@ func FuzzScanner(f *testing.F) {
 	}
 	f.Add([]byte("\n\n\r\n"), uint8(1))
 	f.Fuzz(func(t *testing.T, data []byte, max uint8) {
-		p := NewParser(testRef, testLoc)
+		p := testParser()
 		p.MaxLine = int(max)
 		s := NewScanner(bytes.NewReader(data), p)
 		prev := 0

@@ -3,7 +3,6 @@ package mtalog
 import (
 	"bytes"
 	"encoding/binary"
-	"net/netip"
 	"time"
 )
 
@@ -21,26 +20,45 @@ type Stats struct {
 }
 
 // Parser parses single lines. The zero value is not usable; use NewParser.
-// A Parser keeps state between lines (year inference, interned strings) and
-// is not safe for concurrent use.
+// A Parser keeps state between lines (the year of classic stamps,
+// interned strings) and is not safe for concurrent use.
 type Parser struct {
 	// MaxLine is the longest line accepted, in bytes; longer lines count as
 	// TooLong. The Scanner uses it as its line bound. Set it before use.
 	MaxLine int
 	// RefusalsOnly turns away, before building them, the events that carry
 	// no refusal: connects, client=, queue and arrival lines, deliveries
-	// that went through, lost connections and timeouts. Rejects, DNS
-	// warnings and bounced, deferred or expired deliveries still come
-	// through; a scan for identity refusals needs no more. Set it before use.
+	// that went through, lost connections and timeouts. Every event of the
+	// kinds Reject, DNSWarning, Bounced, Deferred and Expired still comes
+	// through, a superset of those for which Event.IsRefusal or
+	// Event.IsIdentityWarning holds; a scan for identity refusals needs no
+	// more. Set it before use.
 	RefusalsOnly bool
+	// Now is the clock that dates classic syslog stamps ("Nov 22
+	// 10:15:01"), which carry no year: a stamp gets the latest year that
+	// puts it at or before Now() + 24h, the slack allowing for a logging
+	// host whose clock runs ahead. So a Dec 31 line read on Jan 2 is last
+	// year's, and a Mar 12 line read on Mar 11 at 23:30 this year's. nil
+	// means time.Now, for a live log; for a finished file pass its
+	// modification time as a fixed clock, so that an old file is dated by
+	// its own year. Set it before use.
+	//
+	// The Parser reads the clock only when a stamp's day differs from the
+	// previous classic stamp's or a stamp lies just past the limit it last
+	// computed, and computes the limit again only when the clock has moved
+	// to another second: the per-line cost stays that of a comparison.
+	Now func() time.Time
 
 	loc   *time.Location
 	stats Stats
 
-	// Year inference for classic syslog stamps.
-	year      int
-	prevMonth int
-	limitKey  int64 // dateKey of ref + 24h in loc: later stamps are last year's
+	// The year of classic stamps: the limit Now() + 24h in loc as a
+	// dateKey, its year, the clock second it was computed for, and the
+	// day of the previous classic stamp.
+	limitKey           int64
+	limitYear          int
+	clockSec           int64
+	prevMonth, prevDay int
 
 	// The last classic stamp ("Nov 22 10:15:01") and its parsed fields.
 	lastStamp [15]byte
@@ -58,27 +76,17 @@ type Parser struct {
 }
 
 // NewParser returns a Parser that reads timestamps without a zone in loc
-// (nil means time.Local) and dates classic syslog stamps, which carry no
-// year, relative to ref (zero means now). The year starts as ref's; a
-// month that goes backwards by more than six months from the previous
-// line's means the year rolled over (Dec 31 → Jan 1), and a stamp more than
-// a day after ref belongs to the year before.
-func NewParser(ref time.Time, loc *time.Location) *Parser {
+// (nil means time.Local) and dates classic syslog stamps by the clock Now,
+// time.Now unless set.
+func NewParser(loc *time.Location) *Parser {
 	if loc == nil {
 		loc = time.Local
 	}
-	if ref.IsZero() {
-		ref = time.Now()
-	}
-	ref = ref.In(loc)
-	lim := ref.Add(24 * time.Hour)
 	return &Parser{
-		MaxLine:  DefaultMaxLine,
-		loc:      loc,
-		year:     ref.Year(),
-		limitKey: dateKey(lim.Year(), int(lim.Month()), lim.Day(), lim.Hour()*3600+lim.Minute()*60+lim.Second()),
-		zones:    make(map[int]*time.Location),
-		intern:   make(map[string]string),
+		MaxLine: DefaultMaxLine,
+		loc:     loc,
+		zones:   make(map[int]*time.Location),
+		intern:  make(map[string]string),
 	}
 }
 
@@ -229,22 +237,48 @@ func dateKey(y, m, d, sec int) int64 {
 	return ((int64(y)*16+int64(m))*32+int64(d))*86400 + int64(sec)
 }
 
-// inferYear gives a classic stamp its year (see NewParser) and keeps the
-// inferred year for the lines that follow.
+// nearLimit is how far past the limit, in dateKey units, a stamp makes the
+// Parser read the clock again: about a day, a month's end counting up to
+// four days more. Stamps further out are last year's; reading the clock
+// for each would cost a whole old file a clock read per line.
+const nearLimit = 6 * 86400
+
+// inferYear gives a classic stamp its year (see Parser.Now).
 func (p *Parser) inferYear(h *header) {
-	if p.prevMonth != 0 {
-		switch {
-		case h.month < p.prevMonth-6:
-			p.year++
-		case h.month > p.prevMonth+6:
-			p.year--
-		}
+	if h.month != p.prevMonth || h.day != p.prevDay {
+		p.prevMonth, p.prevDay = h.month, h.day
+		p.readClock()
 	}
-	p.prevMonth = h.month
-	if dateKey(p.year, h.month, h.day, h.sec) > p.limitKey {
-		p.year--
+	key := dateKey(p.limitYear, h.month, h.day, h.sec)
+	if key > p.limitKey && key-p.limitKey <= nearLimit {
+		// The clock may have moved on since it was read: a live log whose
+		// host runs ahead reaches the limit within the day.
+		p.readClock()
+		key = dateKey(p.limitYear, h.month, h.day, h.sec)
 	}
-	h.year = p.year
+	h.year = p.limitYear
+	if key > p.limitKey {
+		h.year--
+	}
+}
+
+// readClock computes the limit of classic stamps, Now() + 24h, unless the
+// clock is still in the second it was computed for.
+func (p *Parser) readClock() {
+	var now time.Time
+	if p.Now != nil {
+		now = p.Now()
+	} else {
+		now = time.Now()
+	}
+	sec := now.Unix()
+	if sec == p.clockSec && p.limitYear != 0 {
+		return
+	}
+	p.clockSec = sec
+	lim := now.In(p.loc).Add(24 * time.Hour)
+	p.limitYear = lim.Year()
+	p.limitKey = dateKey(lim.Year(), int(lim.Month()), lim.Day(), lim.Hour()*3600+lim.Minute()*60+lim.Second())
 }
 
 // stampTime builds the event's time, reusing the previous one when the
@@ -644,51 +678,3 @@ func skipSD(b []byte) (int, bool) {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// parseIP parses an address, unmapping IPv4-mapped IPv6 and dropping a
-// zone; it accepts Postfix's "IPv6:" prefix.
-func parseIP[T text](s T) netip.Addr {
-	if a, ok := parseIPv4(s); ok {
-		return a
-	}
-	if len(s) > 5 && (string(s[:5]) == "IPv6:" || string(s[:5]) == "ipv6:") {
-		s = s[5:]
-	}
-	if indexByte(s, ':') < 0 {
-		return netip.Addr{} // not IPv6; spares ParseAddr's costly error
-	}
-	a, err := netip.ParseAddr(string(s))
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap().WithZone("")
-}
-
-// parseIPv4 reads a dotted quad without leading zeros: the common case,
-// quicker than netip.ParseAddr.
-func parseIPv4[T text](s T) (netip.Addr, bool) {
-	var ip [4]byte
-	k := 0
-	for i := 0; i < 4; i++ {
-		if i > 0 {
-			if k >= len(s) || s[k] != '.' {
-				return netip.Addr{}, false
-			}
-			k++
-		}
-		v, n := 0, 0
-		for k < len(s) && isDigit(s[k]) && n < 3 {
-			v = v*10 + int(s[k]-'0')
-			k++
-			n++
-		}
-		if n == 0 || v > 255 || (n > 1 && s[k-n] == '0') {
-			return netip.Addr{}, false
-		}
-		ip[i] = byte(v)
-	}
-	if k != len(s) {
-		return netip.Addr{}, false
-	}
-	return netip.AddrFrom4(ip), true
-}

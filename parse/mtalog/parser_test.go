@@ -4,15 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected .events.jsonl and .stats.json files")
 
 const logsDir = "../../testdata/logs"
 
@@ -24,6 +21,16 @@ var (
 	testRef = time.Date(2027, time.January, 2, 0, 0, 0, 0, testLoc)
 )
 
+// fixedClock is a Parser clock stopped at t, as for a finished file.
+func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// testParser reads the samples as of testRef in testLoc.
+func testParser() *Parser {
+	p := NewParser(testLoc)
+	p.Now = fixedClock(testRef)
+	return p
+}
+
 func scanFile(t *testing.T, path string) ([]Event, Stats) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -31,7 +38,7 @@ func scanFile(t *testing.T, path string) ([]Event, Stats) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p := NewParser(testRef, testLoc)
+	p := testParser()
 	s := NewScanner(f, p)
 	var evs []Event
 	for s.Scan() {
@@ -62,7 +69,7 @@ func TestLogs(t *testing.T) {
 				got.WriteByte('\n')
 			}
 			stats, _ := json.MarshalIndent(st, "", "  ")
-			if *update {
+			if os.Getenv("HOPCHECK_UPDATE") != "" { // make golden
 				writeFile(t, base+".events.jsonl", got.Bytes())
 				writeFile(t, base+".stats.json", append(stats, '\n'))
 				return

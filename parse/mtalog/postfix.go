@@ -3,6 +3,8 @@ package mtalog
 import (
 	"bytes"
 	"strings"
+
+	"hopcheck/internal/textutil"
 )
 
 // parsePostfix reads one Postfix message (after "program[pid]: "). The
@@ -140,14 +142,15 @@ func postfixWarning(w string, ev *Event) result {
 		if j := strings.Index(addr, ": "); j >= 0 {
 			addr = addr[:j]
 		}
-		ev.RemoteName, ev.RemoteIP = hostName(name[:i]), parseIP(addr)
+		ev.RemoteName = hostName(name[:i])
+		ev.RemoteIP, _ = textutil.ParseAddr(addr)
 		if !ev.RemoteIP.IsValid() {
 			return malformed
 		}
 		return parsed
 	}
 	if j := strings.Index(w, ": "); j >= 0 {
-		if ip := parseIP(w[:j]); ip.IsValid() {
+		if ip, _ := textutil.ParseAddr(w[:j]); ip.IsValid() {
 			ev.RemoteIP = ip
 			w = w[j+2:]
 		}

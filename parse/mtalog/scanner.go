@@ -7,10 +7,15 @@ import (
 	"io"
 )
 
-// Scanner reads lines from a reader, feeds them to a Parser and yields the
-// Events, in the manner of bufio.Scanner. Lines longer than the Parser's
-// MaxLine are counted as too long and skipped whole; memory stays bounded
-// by MaxLine whatever the input.
+// Scanner reads the lines of a finished input (a file, a pipe its writer
+// has closed), feeds them to a Parser and yields the Events, in the manner
+// of bufio.Scanner. It is a batch scanner: it stops for good at the first
+// io.EOF or read error, and it parses a last line without its newline as a
+// whole line. A growing log, whose last line may be half written, is not
+// its input: package logstream follows such a log and delivers whole lines,
+// to be given to Parser.Parse. Lines longer than the Parser's MaxLine are
+// counted as too long and skipped whole; memory stays bounded by MaxLine
+// whatever the input.
 type Scanner struct {
 	r    io.Reader
 	br   *bufio.Reader

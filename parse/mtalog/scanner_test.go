@@ -24,7 +24,7 @@ func rejectOfLen(t *testing.T, n int) string {
 }
 
 func TestScannerLineBounds(t *testing.T) {
-	p := NewParser(testRef, testLoc)
+	p := testParser()
 	p.MaxLine = 4096
 	input := strings.Join([]string{
 		connectLine,
@@ -97,7 +97,7 @@ func scanAlloc(t *testing.T, size int) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	p := NewParser(testRef, testLoc)
+	p := testParser()
 	s := NewScanner(r, p)
 	n := 0
 	for s.Scan() {
@@ -125,7 +125,7 @@ func TestScannerMemoryBounded(t *testing.T) {
 func TestParseTooLongAllocatesNothing(t *testing.T) {
 	line := bytes.Repeat([]byte("x"), 10<<20)
 	copy(line, connectLine)
-	p := NewParser(testRef, testLoc)
+	p := testParser()
 	if allocs := testing.AllocsPerRun(10, func() { p.Parse(line) }); allocs != 0 {
 		t.Errorf("Parse of a 10 MiB line allocated %v times, want 0", allocs)
 	}
@@ -137,7 +137,7 @@ func TestParseTooLongAllocatesNothing(t *testing.T) {
 // TestParseAllocs pins the allocation budget: none for skipped lines and
 // address-only events, one string for any other event.
 func TestParseAllocs(t *testing.T) {
-	p := NewParser(testRef, testLoc)
+	p := testParser()
 	for _, c := range []struct {
 		line   string
 		allocs float64
@@ -178,7 +178,7 @@ func (r *failingReader) Read(b []byte) (int, error) {
 }
 
 func TestScannerReadError(t *testing.T) {
-	s := NewScanner(&failingReader{n: 1}, NewParser(testRef, testLoc))
+	s := NewScanner(&failingReader{n: 1}, testParser())
 	n := 0
 	for s.Scan() {
 		n++
@@ -189,7 +189,7 @@ func TestScannerReadError(t *testing.T) {
 }
 
 func TestParserDefaults(t *testing.T) {
-	p := NewParser(time.Time{}, nil)
+	p := NewParser(nil)
 	ev, ok := p.Parse([]byte(connectLine))
 	if !ok {
 		t.Fatal("connect line not parsed")

@@ -3,6 +3,8 @@ package mtalog
 import (
 	"bytes"
 	"strings"
+
+	"hopcheck/internal/textutil"
 )
 
 // parseSendmail reads one Sendmail message (after "sm-mta[pid]: "): the
@@ -58,7 +60,7 @@ func sendmailRelay(v string, ev *Event) {
 	}
 	if strings.HasPrefix(rest, "[") {
 		if j := strings.IndexByte(rest, ']'); j > 0 {
-			ev.RemoteIP = parseIP(rest[1:j])
+			ev.RemoteIP, _ = textutil.ParseAddr(rest[1:j])
 		}
 	}
 	if ev.RemoteIP.IsValid() || strings.IndexByte(name, '.') >= 0 {
@@ -142,7 +144,8 @@ func sendmailReject(r string, ev *Event) result {
 	if !ev.RemoteIP.IsValid() && ruleset == "check_relay" {
 		// check_relay's arguments are the client's name and address.
 		arg2, _ := equate(r, "arg2=")
-		ev.RemoteName, ev.RemoteIP = hostName(arg1), parseIP(arg2)
+		ev.RemoteName = hostName(arg1)
+		ev.RemoteIP, _ = textutil.ParseAddr(arg2)
 	}
 	reject, _, _ := fieldValue(r, ", reject=", "\x00")
 	ev.Kind, ev.Direction, ev.Reply = Reject, Inbound, reject

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"strings"
+
+	"hopcheck/internal/textutil"
 )
 
 // Helpers over the message text. The dialect parsers decide on bytes
@@ -81,7 +83,7 @@ func namAddr[T text](s T) (name T, ip netip.Addr, n int, ok bool) {
 	if rb < 0 {
 		return name, netip.Addr{}, 0, false
 	}
-	ip = parseIP(s[lb+1 : lb+rb])
+	ip, _ = textutil.ParseAddr(s[lb+1 : lb+rb])
 	if !ip.IsValid() {
 		return name, netip.Addr{}, 0, false
 	}

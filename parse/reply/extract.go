@@ -3,6 +3,8 @@ package reply
 import (
 	"net/netip"
 	"strings"
+
+	"hopcheck/internal/textutil"
 )
 
 // headLen bounds where Parse looks for the wrappers around a reply: they
@@ -17,18 +19,6 @@ func head(s string) string {
 	return s
 }
 
-// indexFold is strings.Index ignoring ASCII case, for short needles in a
-// bounded haystack.
-func indexFold(s, sub string) int {
-	n := len(sub)
-	for i := 0; i+n <= len(s); i++ {
-		if foldASCII(s[i]) == sub[0] && strings.EqualFold(s[i:i+n], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
 // unwrap strips what bounce and log writers put around a reply, recording
 // the rejecting server (or, for a Postfix smtpd reject line, the client) on
 // the way, and returns the reply itself.
@@ -40,23 +30,16 @@ func unwrap(s string, r *Reply) string {
 	s = trimDiagType(s)
 
 	switch h := head(s); {
-	case indexFold(h, "remote server returned '") >= 0:
-		// Exchange: Remote Server returned '550 5.7.1 …' or, older,
-		// '<mx.example.test #5.0.0 smtp; 550 5.7.1 …>'.
-		i := indexFold(h, "remote server returned '") + len("remote server returned '")
-		s = s[i:]
-		if j := strings.LastIndexByte(s, '\''); j >= 0 {
-			s = s[:j]
-		}
-		s = strings.TrimSpace(s)
-		s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
-		if k := indexFold(head(s), "smtp;"); k >= 0 {
-			s = s[k+len("smtp;"):]
-		}
+	case textutil.IndexFold(h, exchangeMark) >= 0:
+		_, s, _ = SplitExchange(s)
 	case strings.Contains(h, "] said:") || strings.Contains(h, "refused to talk to me:"):
-		s = unwrapPostfix(s, r)
-	case indexFold(h, "smtp error from remote mail") >= 0:
-		s = unwrapExim(s, indexFold(h, "smtp error from remote mail"), r)
+		host, text, _ := SplitPostfix(s)
+		if name, ip, _, ok := hostBracket(host); ok {
+			setRemote(r, name, ip)
+		}
+		return trimDiagType(text) // without its "(in reply to …)" already
+	case textutil.IndexFold(h, "smtp error from remote mail") >= 0:
+		s = unwrapExim(s, textutil.IndexFold(h, "smtp error from remote mail"), r)
 	case strings.Contains(h, "reject: "):
 		s = unwrapSmtpdReject(s, r)
 	}
@@ -65,6 +48,116 @@ func unwrap(s string, r *Reply) string {
 		s = s[:k]
 	}
 	return s
+}
+
+// exchangeMark opens the quoted reply in an Exchange NDR, in lower case.
+const exchangeMark = "remote server returned '"
+
+// SplitExchange reads the reply an Exchange NDR quotes: "Remote Server
+// returned 'REPLY'", or in older servers' form "Remote Server returned
+// '<HOST #5.7.1 smtp;REPLY>'", where host is HOST. The phrase is sought
+// ASCII case-insensitively in the first 2 KiB of s. ok is false, and text
+// is s, when s has no such phrase.
+func SplitExchange(s string) (host, text string, ok bool) {
+	i := textutil.IndexFold(head(s), exchangeMark)
+	if i < 0 {
+		return "", s, false
+	}
+	q := s[i+len(exchangeMark):]
+	if j := strings.LastIndexByte(q, '\''); j >= 0 {
+		q = q[:j]
+	}
+	q = strings.TrimSpace(q)
+	if in, bracketed := strings.CutPrefix(q, "<"); bracketed {
+		q = strings.TrimSuffix(in, ">")
+		if k := textutil.IndexFold(head(q), "smtp;"); k >= 0 {
+			if h, _, found := strings.Cut(q[:k], "#"); found {
+				host = strings.TrimSpace(h)
+			}
+			q = q[k+len("smtp;"):]
+		}
+	}
+	return host, strings.TrimSpace(q), true
+}
+
+// SplitPostfix reads what Postfix writes around a remote server's reply in
+// its bounces and logs: "host NAME[IP] said: REPLY (in reply to CMD)",
+// "host NAME[IP] refused to talk to me: REPLY" and "connect to NAME[IP]:
+// server refused to talk to me: REPLY". host is "NAME[IP]" as written, ""
+// when no "host " or "connect to " comes shortly before; text is the reply
+// without the "(in reply to …)" note, its line breaks kept: Postfix wraps
+// bounce paragraphs anywhere, "said:" included. ok is false, and text is
+// s, when s has neither phrase.
+func SplitPostfix(s string) (host, text string, ok bool) {
+	i, m := indexWord(s, "said:"), len("said:")
+	if j := strings.Index(s, "refused to talk to me:"); j >= 0 && (i < 0 || j < i) {
+		i, m = j, len("refused to talk to me:")
+	}
+	if i < 0 {
+		return "", s, false
+	}
+	text = strings.TrimSpace(s[i+m:])
+	if k := strings.LastIndex(text, "(in reply to "); k >= 0 {
+		text = strings.TrimSpace(text[:k])
+	}
+	return postfixHost(s[:i]), text, true
+}
+
+// postfixHost returns the "NAME[IP]" after the last "host " or "connect
+// to " near the end of before.
+func postfixHost(before string) string {
+	if len(before) > 300 {
+		before = before[len(before)-300:]
+	}
+	before = strings.ReplaceAll(before, "\n", " ")
+	at, mark := -1, ""
+	for _, mk := range [...]string{"host ", "connect to "} {
+		if k := lastIndexWord(before, mk); k > at {
+			at, mark = k, mk
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	host := strings.TrimSpace(before[at+len(mark):])
+	if cl := strings.LastIndexByte(host, ']'); cl >= 0 {
+		host = host[:cl+1] // "NAME[IP]: server refused …"
+	}
+	return host
+}
+
+// indexWord finds w at the start of s or after a byte that is no letter or
+// digit ("host" in "(host x[ip] said:" but not in "ghost").
+func indexWord(s, w string) int {
+	for off := 0; ; {
+		i := strings.Index(s[off:], w)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if i == 0 || !isAlnum(s[i-1]) {
+			return i
+		}
+		off = i + 1
+	}
+}
+
+// lastIndexWord is indexWord from the end.
+func lastIndexWord(s, w string) int {
+	for end := len(s); ; {
+		i := strings.LastIndex(s[:end], w)
+		if i < 0 {
+			return -1
+		}
+		if i == 0 || !isAlnum(s[i-1]) {
+			return i
+		}
+		end = i
+	}
+}
+
+func isAlnum(c byte) bool {
+	return isDigit(c) || 'a' <= foldASCII(c) && foldASCII(c) <= 'z'
 }
 
 // trimDiagType drops a DSN diagnostic type such as "smtp;" or "X-Postfix;".
@@ -79,27 +172,6 @@ func trimDiagType(s string) string {
 		}
 	}
 	return s
-}
-
-// unwrapPostfix reads "host NAME[IP] said: …", "host NAME[IP] refused to
-// talk to me: …" and "connect to NAME[IP]: server refused to talk to me: …".
-func unwrapPostfix(s string, r *Reply) string {
-	h := head(s)
-	i, m := strings.Index(h, "] said:"), len("] said:")
-	if j := strings.Index(h, "refused to talk to me:"); j >= 0 && (i < 0 || j < i) {
-		i, m = j, len("refused to talk to me:")
-	}
-	if cl := strings.LastIndexByte(s[:i+1], ']'); cl >= 0 {
-		if open := strings.LastIndexByte(s[:cl], '['); open >= 0 {
-			for _, mark := range []string{"host ", "connect to "} {
-				if at := strings.LastIndex(s[:open], mark); at >= 0 && open-at < 300 {
-					setRemote(r, s[at+len(mark):open], s[open+1:cl])
-					break
-				}
-			}
-		}
-	}
-	return s[i+m:]
 }
 
 // unwrapExim reads "SMTP error from remote mail server after CMD:" with the
@@ -167,8 +239,8 @@ func unwrapSmtpdReject(s string, r *Reply) string {
 	if !ok {
 		return s
 	}
-	if a, err := netip.ParseAddr(ip); err == nil {
-		r.ClientIP = a.Unmap()
+	if a, _ := textutil.ParseAddr(ip); a.IsValid() {
+		r.ClientIP = a
 	}
 	rest = strings.TrimPrefix(rest[f+len(" from ")+n:], ":")
 	if k := strings.Index(rest, "; from=<"); k >= 0 {
@@ -201,10 +273,7 @@ func hostBracket(s string) (name, ip string, n int, ok bool) {
 // setRemote records the rejecting server, ignoring what does not parse.
 func setRemote(r *Reply, name, ip string) {
 	r.RemoteHost = hostWord(name)
-	ip = strings.TrimPrefix(ip, "IPv6:")
-	if a, err := netip.ParseAddr(ip); err == nil {
-		r.RemoteIP = a.Unmap()
-	}
+	r.RemoteIP, _ = textutil.ParseAddr(ip)
 }
 
 // hostWord returns the host name at the start of s, lower case without a
@@ -223,7 +292,7 @@ func hostWord(s string) string {
 	if w == "" || strings.EqualFold(w, "unknown") {
 		return ""
 	}
-	if _, err := netip.ParseAddr(w); err == nil {
+	if a, _ := textutil.ParseAddr(w); a.IsValid() {
 		return ""
 	}
 	return strings.ToLower(w)
@@ -246,9 +315,7 @@ func angleName(text string, r *Reply) []string {
 	}
 	if b := strings.IndexByte(inner, '['); b >= 0 {
 		if !r.ClientIP.IsValid() {
-			if a, err := netip.ParseAddr(strings.TrimSuffix(inner[b+1:], "]")); err == nil {
-				r.ClientIP = a.Unmap()
-			}
+			r.ClientIP, _ = textutil.ParseAddr(strings.TrimSuffix(inner[b+1:], "]"))
 		}
 		inner = inner[:b]
 	}
@@ -263,7 +330,8 @@ func angleName(text string, r *Reply) []string {
 
 // firstIP finds the first IP address in text: the sender's, as the
 // rejecting server quotes it ("[192.0.2.10]", "IP=192.0.2.10", "from
-// 2001:db8::25").
+// 2001:db8::25"). It searches prose rather than reading a literal, so it
+// takes bare addresses only: an "IP:port" there is a server's endpoint.
 func firstIP(text string) (netip.Addr, bool) {
 	i := 0
 	for i < len(text) {

@@ -1,5 +1,7 @@
 package reply
 
+import "hopcheck/problem"
+
 // nameRule says where an entry finds the host names a reply quotes.
 type nameRule uint8
 
@@ -22,8 +24,8 @@ type entry struct {
 	class  byte   // only for '4' (temporary) or '5' (permanent) replies, when set
 
 	cat         Category
-	problem     string // DESIGN.md problem name, for rdns and helo entries
-	problemTemp string // the problem when the reply is temporary, if it differs
+	problem     problem.Name // for rdns and helo entries
+	problemTemp problem.Name // the problem when the reply is temporary, if it differs
 	provider    string
 	names       nameRule
 	after       []string // for namesAfter; each must also be in all or any
@@ -41,7 +43,7 @@ var kb = []entry{
 		// 550-5.7.25 [ip] The IP address sending this message does not have a
 		// PTR record setup, or the corresponding forward DNS entry does not
 		// point to the sending IP. (kaanlabs.com, simplefastwebsites.com)
-		class: '5', cat: RDNS, problem: "no-ptr", provider: "gmail",
+		class: '5', cat: RDNS, problem: problem.NoPTR, provider: "gmail",
 		explain: "Gmail refused the message because the sending IP has no PTR record or its PTR name does not resolve back to that IP. Ask the IP's owner (hosting provider or ISP) to set a PTR to your mail host name and make that name's A/AAAA record point to the same IP.",
 	},
 	{
@@ -50,7 +52,7 @@ var kb = []entry{
 		// PTR record, or the PTR record's forward DNS entry doesn't match the
 		// sending IP address. … temporarily rate limited. (Gmail SMTP errors)
 		any:   []string{"does not have a ptr record setup", "doesn't have a ptr record"},
-		class: '4', cat: RDNS, problem: "no-ptr", provider: "gmail",
+		class: '4', cat: RDNS, problem: problem.NoPTR, provider: "gmail",
 		explain: "Gmail is deferring mail because the sending IP has no PTR record or the PTR name does not resolve back to it; it will refuse outright if this persists. Have the IP's owner set a forward-confirmed PTR for your mail host.",
 	},
 	{
@@ -60,7 +62,7 @@ var kb = []entry{
 		// (Gmail's wording when a PTR exists but its name resolves elsewhere,
 		// as quoted in Postfix and Exim logs)
 		all: []string{"does not match the ip address of the hostname specified in the pointer (ptr) record"},
-		cat: RDNS, problem: "fcrdns-fail", problemTemp: "fcrdns-fail", provider: "gmail",
+		cat: RDNS, problem: problem.FCrDNSFail, problemTemp: problem.FCrDNSFail, provider: "gmail",
 		explain: "Gmail found a PTR for the sending IP, but the host name it names does not resolve back to that IP. Add an A/AAAA record for the PTR name pointing to the IP, or have the PTR changed to a name that does.",
 	},
 	{
@@ -69,7 +71,7 @@ var kb = []entry{
 		// does not meet IPv6 sending guidelines regarding PTR records and
 		// authentication. (NANOG 2014-01 "550 error for ipv6/PTR")
 		all: []string{"ipv6 sending guidelines"},
-		cat: RDNS, problem: "no-ptr", provider: "gmail",
+		cat: RDNS, problem: problem.NoPTR, provider: "gmail",
 		explain: "Gmail requires mail sent over IPv6 to come from an address with a forward-confirmed PTR and to pass SPF or DKIM. Set a PTR for the IPv6 address whose name has a matching AAAA record, or send to Gmail over IPv4.",
 	},
 	{
@@ -268,7 +270,7 @@ var kb = []entry{
 		id: "comcast-rdns-temp",
 		// 421 … [Reverse DNS failure : Try again later]
 		all: []string{"reverse dns failure"},
-		cat: RDNS, problem: "ptr-temperror", provider: "comcast",
+		cat: RDNS, problem: problem.PTRTempError, provider: "comcast",
 		explain: "Comcast could not look up the sending IP's reverse DNS; the lookup failed rather than returned nothing. Check that the IP's reverse zone answers reliably (no SERVFAIL or timeouts).",
 	},
 	{
@@ -277,7 +279,7 @@ var kb = []entry{
 		// servers must have a PTR record with a valid Reverse DNS entry.
 		// 554 … ip rejected - no rDNS : See http://postmaster.comcast.net/…
 		any: []string{"must have a ptr record with a valid reverse dns", "rejected - no rdns"},
-		cat: RDNS, problem: "no-ptr",
+		cat: RDNS, problem: problem.NoPTR,
 		explain: "The receiver requires a PTR record for the sending IP and found none. Ask the IP's owner to publish a PTR naming your mail host, with a matching A record.",
 	},
 	{
@@ -324,7 +326,7 @@ var kb = []entry{
 		// 554-No SMTP service 554-Bad DNS PTR resource record.
 		// 554 For explanation visit https://postmaster.gmx.net/en/case?c=…
 		all: []string{"bad dns ptr resource record"},
-		cat: RDNS, problem: "fcrdns-fail", provider: "gmx",
+		cat: RDNS, problem: problem.FCrDNSFail, provider: "gmx",
 		explain: "GMX/web.de refuses IPs whose PTR is missing, generic, or does not resolve back to the IP. Set a PTR naming your mail host and a matching A/AAAA record.",
 	},
 	{
@@ -350,14 +352,15 @@ var kb = []entry{
 		explain: "GMX/web.de refused the connection; the lines after 'No SMTP service' and the linked page say why.",
 	},
 
-	// --- Receiving Postfix (smtpd restrictions; postconf(5) and
-	// /work/shared/DESIGN.md, observed on Postfix 3.7).
+	// --- Receiving Postfix: smtpd restrictions as postconf(5) documents
+	// them, texts as observed on a receiving Postfix 3.7 with Debian
+	// defaults.
 	{
 		id: "postfix-unknown-reverse-client",
 		// 550 5.7.1 Client host rejected: cannot find your reverse hostname, [ip]
 		// (reject_unknown_reverse_client_hostname; 450 when the lookup failed)
 		all: []string{"cannot find your reverse hostname"},
-		cat: RDNS, problem: "no-ptr", problemTemp: "ptr-temperror", provider: "postfix",
+		cat: RDNS, problem: problem.NoPTR, problemTemp: problem.PTRTempError, provider: "postfix",
 		explain: "The receiving Postfix could not find a PTR record for the sending IP: with a 5xx code there is none, with a 4xx code its lookup failed temporarily. Have the IP's owner publish a PTR for it.",
 	},
 	{
@@ -365,7 +368,7 @@ var kb = []entry{
 		// 550 5.7.25 Client host rejected: cannot find your hostname, [ip]
 		// (reject_unknown_client_hostname: PTR name does not resolve back)
 		all: []string{"cannot find your hostname"},
-		cat: RDNS, problem: "fcrdns-fail", problemTemp: "ptr-temperror", provider: "postfix",
+		cat: RDNS, problem: problem.FCrDNSFail, problemTemp: problem.PTRTempError, provider: "postfix",
 		explain: "The receiving Postfix found that the sending IP's PTR name does not resolve back to the IP (forward-confirmed reverse DNS failed). Add an A/AAAA record for the PTR name pointing to the IP, or change the PTR.",
 	},
 	{
@@ -373,7 +376,7 @@ var kb = []entry{
 		// 550 5.7.25 <ptr-name>: Unverified Client host rejected: …
 		// (check_reverse_client_hostname_access with a generic-name map)
 		all: []string{"unverified client host rejected"},
-		cat: RDNS, problem: "generic-ptr", provider: "postfix", names: namesAngle,
+		cat: RDNS, problem: problem.GenericPTR, provider: "postfix", names: namesAngle,
 		explain: "The receiver rejected the sending IP's PTR name, which looks like a provider's generic or dynamic name. Have the IP's owner set a PTR naming your mail host.",
 	},
 	{
@@ -381,7 +384,7 @@ var kb = []entry{
 		// 550 5.7.1 <helo>: Helo command rejected: Host not found
 		// (reject_unknown_helo_hostname)
 		all: []string{"helo command rejected: host not found"},
-		cat: HELO, problem: "helo-unresolvable", problemTemp: "ptr-temperror", provider: "postfix", names: namesAngle,
+		cat: HELO, problem: problem.HELOUnresolvable, problemTemp: problem.PTRTempError, provider: "postfix", names: namesAngle,
 		explain: "The name the sending server announces in HELO/EHLO has no A or MX record. Make the server announce its FQDN, one that resolves to its IP.",
 	},
 	{
@@ -389,7 +392,7 @@ var kb = []entry{
 		// 504 5.5.2 <helo>: Helo command rejected: need fully-qualified hostname
 		// (reject_non_fqdn_helo_hostname)
 		all: []string{"helo command rejected: need fully-qualified hostname"},
-		cat: HELO, problem: "helo-unresolvable", provider: "postfix", names: namesAngle,
+		cat: HELO, problem: problem.HELOUnresolvable, provider: "postfix", names: namesAngle,
 		explain: "The sending server announces a bare name in HELO/EHLO. Configure it to announce its fully qualified host name (the one in its PTR).",
 	},
 	{
@@ -397,7 +400,7 @@ var kb = []entry{
 		// 501 5.5.2 <helo>: Helo command rejected: Invalid name
 		// (reject_invalid_helo_hostname)
 		all: []string{"helo command rejected: invalid"},
-		cat: HELO, problem: "helo-unresolvable", provider: "postfix", names: namesAngle,
+		cat: HELO, problem: problem.HELOUnresolvable, provider: "postfix", names: namesAngle,
 		explain: "The HELO/EHLO argument is not a valid host name or address literal. Configure the sending server to announce its FQDN.",
 	},
 	{
@@ -407,7 +410,7 @@ var kb = []entry{
 		all:   []string{"does not resolve to address"},
 		any:   []string{"hostname "},
 		after: []string{"hostname "},
-		cat:   RDNS, problem: "fcrdns-fail", provider: "postfix", names: namesAfter,
+		cat:   RDNS, problem: problem.FCrDNSFail, provider: "postfix", names: namesAfter,
 		explain: "The sending IP's PTR name does not resolve back to the IP. Add an A/AAAA record for the name pointing to the IP, or change the PTR.",
 	},
 
@@ -418,7 +421,7 @@ var kb = []entry{
 		id: "exim-reverse-lookup-deferred",
 		// host lookup deferred for reverse lookup check
 		all: []string{"host lookup deferred for reverse lookup check"},
-		cat: RDNS, problem: "ptr-temperror", provider: "exim",
+		cat: RDNS, problem: problem.PTRTempError, provider: "exim",
 		explain: "The receiving Exim's reverse lookup of the sending IP failed temporarily. Check that the IP's reverse zone answers reliably.",
 	},
 	{
@@ -426,7 +429,7 @@ var kb = []entry{
 		// host lookup failed for reverse lookup check (failed to find host name
 		// from IP address)
 		all: []string{"failed to find host name from ip address"},
-		cat: RDNS, problem: "no-ptr", provider: "exim",
+		cat: RDNS, problem: problem.NoPTR, provider: "exim",
 		explain: "The receiving Exim found no PTR record for the sending IP. Have the IP's owner publish one naming your mail host.",
 	},
 	{
@@ -435,34 +438,34 @@ var kb = []entry{
 		// any IP address for name)
 		all:   []string{"does not match any ip address for "},
 		after: []string{"does not match any ip address for "},
-		cat:   RDNS, problem: "fcrdns-fail", provider: "exim", names: namesAfter,
+		cat:   RDNS, problem: problem.FCrDNSFail, provider: "exim", names: namesAfter,
 		explain: "The sending IP's PTR name does not resolve back to the IP. Add an A/AAAA record for the name pointing to the IP, or change the PTR.",
 	},
 	{
 		id:  "exim-reverse-lookup-failed",
 		all: []string{"host lookup failed for reverse lookup check"},
-		cat: RDNS, problem: "fcrdns-fail", provider: "exim",
+		cat: RDNS, problem: problem.FCrDNSFail, provider: "exim",
 		explain: "The receiving Exim could not confirm the sending IP's reverse DNS (no PTR, or the name does not resolve back). Publish a forward-confirmed PTR.",
 	},
 	{
 		id: "exim-rdns-deferred",
 		// X-Host-Lookup-Failed: Reverse DNS lookup failed for ip (deferred)
 		all: []string{"reverse dns lookup failed for", "(deferred)"},
-		cat: RDNS, problem: "ptr-temperror", provider: "exim",
+		cat: RDNS, problem: problem.PTRTempError, provider: "exim",
 		explain: "The reverse lookup of the sending IP timed out or failed. Check that the IP's reverse zone answers reliably.",
 	},
 	{
 		id: "exim-rdns-failed",
 		// Reverse DNS lookup failed for host ip. / … for ip (failed)
 		all: []string{"reverse dns lookup failed for"},
-		cat: RDNS, problem: "no-ptr", problemTemp: "ptr-temperror", provider: "exim",
+		cat: RDNS, problem: problem.NoPTR, problemTemp: problem.PTRTempError, provider: "exim",
 		explain: "The receiver found no usable reverse DNS for the sending IP. Publish a PTR naming your mail host, with a matching A/AAAA record.",
 	},
 	{
 		id: "exim-helo-verify",
 		// 550 EHLO argument does not match calling host (451 when DNS failed)
 		all: []string{"argument does not match calling host"},
-		cat: HELO, problem: "helo-unresolvable", problemTemp: "ptr-temperror", provider: "exim",
+		cat: HELO, problem: problem.HELOUnresolvable, problemTemp: problem.PTRTempError, provider: "exim",
 		explain: "The receiving Exim requires the HELO/EHLO name to resolve to the connecting IP and it does not. Announce a name whose A/AAAA record is this IP (the PTR name).",
 	},
 	{
@@ -470,7 +473,7 @@ var kb = []entry{
 		// 501 Syntactically invalid EHLO argument(s)
 		all: []string{"syntactically invalid"},
 		any: []string{"helo", "ehlo"},
-		cat: HELO, problem: "helo-unresolvable", provider: "exim",
+		cat: HELO, problem: problem.HELOUnresolvable, provider: "exim",
 		explain: "The HELO/EHLO argument is not a valid host name. Configure the sending server to announce its FQDN.",
 	},
 	{
@@ -478,7 +481,7 @@ var kb = []entry{
 		// rejected "EHLO name" from [ip] (Exim reject log)
 		any:   []string{`rejected "helo `, `rejected "ehlo `},
 		after: []string{`rejected "helo `, `rejected "ehlo `},
-		cat:   HELO, problem: "helo-unresolvable", provider: "exim", names: namesAfter,
+		cat:   HELO, problem: problem.HELOUnresolvable, provider: "exim", names: namesAfter,
 		explain: "The receiver rejected the HELO/EHLO name. Announce the server's FQDN, one that resolves to its IP.",
 	},
 	{
@@ -486,7 +489,7 @@ var kb = []entry{
 		// "… no reverse DNS …" (common ACL message; also Postfix maps:
 		// "Client address rejected: No reverse DNS for ip")
 		all: []string{"no reverse dns"},
-		cat: RDNS, problem: "no-ptr",
+		cat: RDNS, problem: problem.NoPTR,
 		explain: "The receiver found no PTR record for the sending IP. Have the IP's owner publish one naming your mail host.",
 	},
 	{
@@ -501,7 +504,7 @@ var kb = []entry{
 		id: "helo-rejected",
 		// "HELO/EHLO rejected …", "helo name rejected" (site ACL messages)
 		any: []string{"helo rejected", "ehlo rejected", "helo/ehlo rejected", "helo name rejected"},
-		cat: HELO, problem: "helo-unresolvable",
+		cat: HELO, problem: problem.HELOUnresolvable,
 		explain: "The receiver rejected the HELO/EHLO name. Announce the server's FQDN, one that resolves to its IP.",
 	},
 
@@ -511,21 +514,21 @@ var kb = []entry{
 		id: "sendmail-ptr-temp",
 		// 450 4.7.1 Relaying temporarily denied. Cannot resolve PTR record for ip
 		all: []string{"cannot resolve ptr record for"},
-		cat: RDNS, problem: "ptr-temperror", provider: "sendmail",
+		cat: RDNS, problem: problem.PTRTempError, provider: "sendmail",
 		explain: "The receiving Sendmail's PTR lookup for the sending IP failed temporarily. Check that the IP's reverse zone answers reliably.",
 	},
 	{
 		id: "sendmail-name-lookup-failed",
 		// 550 5.7.1 <rcpt>... Relaying denied. IP name lookup failed [ip]
 		all: []string{"ip name lookup failed"},
-		cat: RDNS, problem: "no-ptr", problemTemp: "ptr-temperror", provider: "sendmail",
+		cat: RDNS, problem: problem.NoPTR, problemTemp: problem.PTRTempError, provider: "sendmail",
 		explain: "The receiving Sendmail found no PTR for the sending IP. Have the IP's owner publish one naming your mail host.",
 	},
 	{
 		id: "sendmail-name-forged",
 		// 550 5.7.1 <rcpt>... Relaying denied. IP name possibly forged [ip]
 		all: []string{"ip name possibly forged"},
-		cat: RDNS, problem: "fcrdns-fail", provider: "sendmail",
+		cat: RDNS, problem: problem.FCrDNSFail, provider: "sendmail",
 		explain: "The sending IP's PTR name does not resolve back to the IP, so Sendmail treats it as forged. Add a matching A/AAAA record for the PTR name.",
 	},
 	{
@@ -533,14 +536,14 @@ var kb = []entry{
 		// relay=name [ip] (may be forged) (Sendmail log and Received field)
 		all:   []string{"(may be forged)"},
 		after: []string{"relay="},
-		cat:   RDNS, problem: "fcrdns-fail", provider: "sendmail", names: namesAfter,
+		cat:   RDNS, problem: problem.FCrDNSFail, provider: "sendmail", names: namesAfter,
 		explain: "Sendmail noted that the sending IP's PTR name does not resolve back to the IP. Add a matching A/AAAA record for the PTR name.",
 	},
 	{
 		id: "sendmail-require-rdns",
 		// 550 5.7.1 Fix reverse DNS for ip (FEATURE(require_rdns))
 		all: []string{"fix reverse dns for"},
-		cat: RDNS, problem: "no-ptr", problemTemp: "ptr-temperror",
+		cat: RDNS, problem: problem.NoPTR, problemTemp: problem.PTRTempError,
 		explain: "The receiver requires resolvable reverse DNS for the sending IP. Publish a PTR naming your mail host, with a matching A/AAAA record.",
 	},
 
@@ -549,19 +552,19 @@ var kb = []entry{
 	{
 		id:  "rdns-dynamic",
 		any: []string{"dynamic/residential", "dynamic ip", "residential ip", "generic reverse dns", "generic rdns", "generic ptr", "looks dynamic", "dialup"},
-		cat: RDNS, problem: "generic-ptr",
+		cat: RDNS, problem: problem.GenericPTR,
 		explain: "The receiver takes the sending IP for dynamic or residential space, usually from its generic PTR name. Use a static IP with a PTR naming your mail host, or relay through your provider.",
 	},
 	{
 		id:  "rdns-missing",
 		any: []string{"no ptr record", "without a ptr", "missing ptr", "no dns ptr", "no dns reverse", "reverse dns required", "ptr record required", "ptr required", "does not have a reverse", "do not have reverse-dns", "sender ip must resolve", "ip address does not resolve", "no rdns", "missing rdns", "no reverse mapping", "no reverse hostname"},
-		cat: RDNS, problem: "no-ptr", problemTemp: "ptr-temperror",
+		cat: RDNS, problem: problem.NoPTR, problemTemp: problem.PTRTempError,
 		explain: "The receiver found no PTR record for the sending IP. Have the IP's owner publish one naming your mail host, with a matching A/AAAA record.",
 	},
 	{
 		id:  "rdns-invalid",
 		any: []string{"invalid dns ptr", "invalid rdns", "inconsistent or no dns ptr", "ptr lookup failure", "reverse dns", "rdns", "ptr record"},
-		cat: RDNS, problem: "fcrdns-fail", problemTemp: "ptr-temperror",
+		cat: RDNS, problem: problem.FCrDNSFail, problemTemp: problem.PTRTempError,
 		explain: "The receiver did not accept the sending IP's reverse DNS. Make sure the IP has a PTR naming your mail host and that name resolves back to the IP.",
 	},
 

@@ -2,12 +2,15 @@
 // (a bare multi-line reply, a DSN Diagnostic-Code, a Postfix, Exim or
 // Microsoft bounce phrase, a log fragment), takes out its codes, the sender's
 // IP and the host names it quotes, and says what it means from the enhanced
-// status code registry and a knowledge base of real provider and MTA texts.
+// status code registry and a knowledge base of real provider and MTA texts,
+// naming identity problems in the vocabulary of package problem.
 //
-// It is the project's only copy of reply classification: the bounce reader
-// and the MTA-log scanner both call Parse. Parse is pure and cheap (one pass
-// over the text for all knowledge-base phrases) because log scanning calls it
-// for every rejected line.
+// It is the project's only copy of reply classification, and of the
+// wrappers around a reply: the bounce reader takes quoted replies out of
+// Postfix's and Exchange's phrases with SplitPostfix and SplitExchange, and
+// the analysis classifies bounce diagnostics and MTA-log refusals with
+// Parse. Parse is pure and cheap (one pass over the text for all
+// knowledge-base phrases) because a log scan calls it for every refusal.
 package reply
 
 import (
@@ -15,6 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"hopcheck/internal/textutil"
+	"hopcheck/problem"
 )
 
 // Category is the kind of problem a reply reports.
@@ -51,10 +57,10 @@ type Reply struct {
 	// Permanent comes from the code (5xx) or, without one, from the status
 	// class.
 	Permanent bool
-	// Problem is, for rdns and helo replies, the likely DESIGN.md problem
-	// name (no-ptr, fcrdns-fail, generic-ptr, ptr-temperror,
-	// helo-unresolvable, …); "" otherwise.
-	Problem string
+	// Problem is, for rdns and helo replies, the likely problem in the
+	// vocabulary of package problem (NoPTR, FCrDNSFail, GenericPTR,
+	// PTRTempError, HELOUnresolvable, …); "" otherwise.
+	Problem problem.Name
 	// ClientIP is the sender's IP as the rejecting server saw it, when the
 	// reply quotes it.
 	ClientIP netip.Addr
@@ -76,7 +82,8 @@ type Reply struct {
 	RemoteHost string
 	RemoteIP   netip.Addr
 
-	// Truncated is set when the input was longer than MaxInput.
+	// Truncated is set when the input was longer than MaxInput: Parse read
+	// its first MaxInput bytes and marked the cut with "…".
 	Truncated bool
 }
 
@@ -143,7 +150,7 @@ var compiled = sync.OnceValue(func() *knowledge {
 func Parse(text string) Reply {
 	var r Reply
 	if len(text) > MaxInput {
-		text = cutUTF8(text, MaxInput)
+		text = textutil.Cut(text, MaxInput)
 		r.Truncated = true
 	}
 	body := unwrap(text, &r)
@@ -240,9 +247,9 @@ func byStatus(r *Reply) {
 	if si.cat == RDNS {
 		// RFC 7372 X.7.25 covers both a missing PTR and one that does not
 		// resolve back; FCrDNS failure is the general case.
-		r.Problem = "fcrdns-fail"
+		r.Problem = problem.FCrDNSFail
 		if !r.Permanent {
-			r.Problem = "ptr-temperror"
+			r.Problem = problem.PTRTempError
 		}
 	}
 	r.Explanation = "Status " + r.Status + ": " + si.meaning + " (RFC 3463 registry); " + tense(r) + "."
@@ -289,14 +296,6 @@ func providerOf(remote string, hits []int32, k *knowledge) string {
 		}
 	}
 	return ""
-}
-
-// cutUTF8 cuts s to at most n bytes without splitting a UTF-8 sequence.
-func cutUTF8(s string, n int) string {
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // isCode reports whether s is a basic reply code, 2xx to 5xx.

@@ -7,25 +7,27 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"hopcheck/problem"
 )
 
 // replyCase is one example in testdata/replies/replies.json with what Parse
 // must make of it.
 type replyCase struct {
-	Name       string   `json:"name"`
-	Input      string   `json:"input"`
-	Code       int      `json:"code"`
-	Status     string   `json:"status"`
-	Category   Category `json:"category"`
-	Permanent  bool     `json:"permanent"`
-	Problem    string   `json:"problem"`
-	ClientIP   string   `json:"client_ip"`
-	Names      []string `json:"names"`
-	RemoteHost string   `json:"remote_host"`
-	RemoteIP   string   `json:"remote_ip"`
-	Provider   string   `json:"provider"`
-	Rule       string   `json:"rule"`
-	Text       *string  `json:"text"` // checked when present
+	Name       string       `json:"name"`
+	Input      string       `json:"input"`
+	Code       int          `json:"code"`
+	Status     string       `json:"status"`
+	Category   Category     `json:"category"`
+	Permanent  bool         `json:"permanent"`
+	Problem    problem.Name `json:"problem"`
+	ClientIP   string       `json:"client_ip"`
+	Names      []string     `json:"names"`
+	RemoteHost string       `json:"remote_host"`
+	RemoteIP   string       `json:"remote_ip"`
+	Provider   string       `json:"provider"`
+	Rule       string       `json:"rule"`
+	Text       *string      `json:"text"` // checked when present
 }
 
 func loadCases(t testing.TB) []replyCase {
@@ -115,6 +117,18 @@ func TestEveryEntryHasExample(t *testing.T) {
 	for id := range seen {
 		if id != "" && !ids[id] {
 			t.Errorf("example names rule %q, which does not exist", id)
+		}
+	}
+}
+
+// TestProblemsKnown: every problem the knowledge base names is one of the
+// vocabulary's.
+func TestProblemsKnown(t *testing.T) {
+	for _, e := range kb {
+		for _, p := range []problem.Name{e.problem, e.problemTemp} {
+			if p != "" && !p.Known() {
+				t.Errorf("entry %q names problem %q, not in package problem", e.id, p)
+			}
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package analyze
+package dns
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
 )
 
 // Zone is a Resolver that answers from RFC 1035 master files, with no
@@ -18,14 +18,15 @@ import (
 // NODATA, a missing name NXDOMAIN, both with the zone's SOA. Names outside
 // every loaded zone get a temporary failure: the files say nothing of them.
 type Zone struct {
-	apexes  map[string]*dns.SOA // zone apex → its SOA
-	records map[string][]dns.RR // owner name → records
-	names   map[string]bool     // every owner and every name above it in a zone
+	apexes  map[string]*mdns.SOA // zone apex → its SOA
+	files   map[string]string    // zone apex → the file that defined it
+	records map[string][]mdns.RR // owner name → records
+	names   map[string]bool      // every owner and every name above it in a zone
 }
 
 // NewZone returns an empty Zone; Load adds files to it.
 func NewZone() *Zone {
-	return &Zone{apexes: map[string]*dns.SOA{}, records: map[string][]dns.RR{}, names: map[string]bool{}}
+	return &Zone{apexes: map[string]*mdns.SOA{}, files: map[string]string{}, records: map[string][]mdns.RR{}, names: map[string]bool{}}
 }
 
 // LoadZoneFiles reads master files into a new Zone.
@@ -48,12 +49,13 @@ func LoadZoneFiles(paths ...string) (*Zone, error) {
 // Load reads one master file. Each file needs an SOA record (its $ORIGIN
 // or the SOA owner defines the zone); $INCLUDE is not followed.
 func (z *Zone) Load(r io.Reader, file string) error {
-	zp := dns.NewZoneParser(r, "", file)
-	var rrs []dns.RR
+	zp := mdns.NewZoneParser(r, "", file)
+	var rrs []mdns.RR
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rr.Header().Name = dns.CanonicalName(rr.Header().Name)
-		if soa, isSOA := rr.(*dns.SOA); isSOA {
+		rr.Header().Name = mdns.CanonicalName(rr.Header().Name)
+		if soa, isSOA := rr.(*mdns.SOA); isSOA {
 			z.apexes[soa.Hdr.Name] = soa
+			z.files[soa.Hdr.Name] = file
 		}
 		rrs = append(rrs, rr)
 	}
@@ -65,7 +67,7 @@ func (z *Zone) Load(r io.Reader, file string) error {
 		if z.apexOf(name) == nil {
 			return fmt.Errorf("%s: %s is in no zone: the file needs an SOA record for its zone", file, name)
 		}
-		if slices.ContainsFunc(z.records[name], func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }) {
+		if slices.ContainsFunc(z.records[name], func(x mdns.RR) bool { return mdns.IsDuplicate(x, rr) }) {
 			continue // the same record in a parent's glue and the child's apex
 		}
 		z.records[name] = append(z.records[name], rr)
@@ -84,8 +86,11 @@ func (z *Zone) Load(r io.Reader, file string) error {
 	return nil
 }
 
+// Covers reports whether name falls inside a loaded zone.
+func (z *Zone) Covers(name string) bool { return z.apexOf(mdns.CanonicalName(name)) != nil }
+
 // apexOf returns the SOA of the closest zone that contains name.
-func (z *Zone) apexOf(name string) *dns.SOA {
+func (z *Zone) apexOf(name string) *mdns.SOA {
 	for n := name; ; {
 		if soa := z.apexes[n]; soa != nil {
 			return soa
@@ -100,21 +105,21 @@ func (z *Zone) apexOf(name string) *dns.SOA {
 
 // Query implements Resolver.
 func (z *Zone) Query(_ context.Context, name string, qtype uint16) (*Answer, error) {
-	name = dns.CanonicalName(name)
+	name = mdns.CanonicalName(name)
 	soa := z.apexOf(name)
 	if soa == nil {
-		return nil, &TempError{Name: name, Type: dns.TypeToString[qtype], Reason: "outside the loaded zone files"}
+		return nil, &TempError{Name: name, Type: mdns.TypeToString[qtype], Reason: "outside the loaded zone files"}
 	}
-	var ans Answer
+	ans := Answer{Source: "zone file " + z.files[soa.Hdr.Name]}
 	for _, rr := range z.records[name] {
 		t := rr.Header().Rrtype
-		if t == qtype || (t == dns.TypeCNAME && qtype != dns.TypeCNAME) {
+		if t == qtype || (t == mdns.TypeCNAME && qtype != mdns.TypeCNAME) {
 			ans.Records = append(ans.Records, rr)
 		}
 	}
 	if len(ans.Records) == 0 {
 		ans.NXDomain = !z.names[name]
-		ans.Authority = []dns.RR{soa}
+		ans.Authority = []mdns.RR{soa}
 	}
 	return &ans, nil
 }

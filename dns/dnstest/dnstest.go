@@ -15,13 +15,13 @@ import (
 
 	"github.com/miekg/dns"
 
-	"hopcheck/analyze"
+	hdns "hopcheck/dns"
 )
 
 // Options shape the server's behaviour. Names are fully qualified and
 // lower case ("10.2.0.192.in-addr.arpa.").
 type Options struct {
-	Zone     *analyze.Zone
+	Zone     *hdns.Zone
 	ServFail map[string]bool // answered SERVFAIL
 	Drop     map[string]bool // never answered
 	Truncate map[string]bool // UDP answers come back empty with TC set
@@ -40,12 +40,28 @@ type Server struct {
 	// MaxInFlight is the most queries the server was handling at once.
 	MaxInFlight atomic.Int64
 	inFlight    atomic.Int64
+
+	mu    sync.Mutex
+	asked map[question]int
+}
+
+type question struct {
+	name  string
+	qtype uint16
+}
+
+// Asked is how many times name (fully qualified, lower case) was asked
+// for qtype, over UDP and TCP.
+func (s *Server) Asked(name string, qtype uint16) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.asked[question{name, qtype}]
 }
 
 // Start starts a server for the life of the test or benchmark.
 func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, asked: make(map[question]int)}
 	mux := dns.NewServeMux()
 	mux.HandleFunc(".", s.serve)
 	var (
@@ -116,6 +132,9 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	q := req.Question[0]
 	name := dns.CanonicalName(q.Name)
+	s.mu.Lock()
+	s.asked[question{name, q.Qtype}]++
+	s.mu.Unlock()
 	if s.opts.Delay > 0 {
 		time.Sleep(s.opts.Delay)
 	}
@@ -138,7 +157,9 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	default:
 		ans, err := s.opts.Zone.Query(context.Background(), name, q.Qtype)
 		if err != nil {
-			m.Rcode = dns.RcodeRefused
+			// A name the zones do not cover: a recursive resolver that
+			// failed to reach its servers says SERVFAIL.
+			m.Rcode = dns.RcodeServerFailure
 			break
 		}
 		if ans.NXDomain {
@@ -154,13 +175,13 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 
 // Zones loads the zone files that match a glob pattern, failing tb when
 // none match or one does not load.
-func Zones(tb testing.TB, pattern string) *analyze.Zone {
+func Zones(tb testing.TB, pattern string) *hdns.Zone {
 	tb.Helper()
 	files, err := filepath.Glob(pattern)
 	if err != nil || len(files) == 0 {
 		tb.Fatalf("dnstest: no zone files match %s: %v", pattern, err)
 	}
-	z, err := analyze.LoadZoneFiles(files...)
+	z, err := hdns.LoadZoneFiles(files...)
 	if err != nil {
 		tb.Fatal(err)
 	}

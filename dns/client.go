@@ -1,4 +1,4 @@
-package analyze
+package dns
 
 import (
 	"context"
@@ -7,10 +7,9 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
 )
 
 // ClientOptions configure a network Client. Zero values take the defaults.
@@ -25,6 +24,8 @@ type ClientOptions struct {
 	Concurrency int
 	// MaxCacheEntries bounds the cache (default 200000).
 	MaxCacheEntries int
+	// NoRecursion asks without the RD bit: for authoritative servers.
+	NoRecursion bool
 }
 
 // Client is the network Resolver: it asks recursive resolvers over UDP with
@@ -34,15 +35,12 @@ type ClientOptions struct {
 // concurrent use.
 type Client struct {
 	opts ClientOptions
-	udp  *dns.Client
-	tcp  *dns.Client
+	udp  *mdns.Client
+	tcp  *mdns.Client
 	sem  chan struct{}
 
 	mu    sync.Mutex
 	cache map[cacheKey]*cacheEntry
-
-	sent atomic.Int64 // exchanges put on the wire, for Stats
-	hits atomic.Int64
 }
 
 type cacheKey struct {
@@ -78,8 +76,8 @@ func NewClient(opts ClientOptions) *Client {
 	opts.Servers = servers
 	return &Client{
 		opts:  opts,
-		udp:   &dns.Client{Net: "udp", UDPSize: ednsSize, Timeout: opts.Timeout},
-		tcp:   &dns.Client{Net: "tcp", Timeout: opts.Timeout},
+		udp:   &mdns.Client{Net: "udp", UDPSize: ednsSize, Timeout: opts.Timeout},
+		tcp:   &mdns.Client{Net: "tcp", Timeout: opts.Timeout},
 		sem:   make(chan struct{}, opts.Concurrency),
 		cache: make(map[cacheKey]*cacheEntry),
 	}
@@ -99,7 +97,7 @@ func withPort(s string) string {
 
 // SystemServers reads the name servers of a resolv.conf(5) file.
 func SystemServers(path string) ([]string, error) {
-	cfg, err := dns.ClientConfigFromFile(path)
+	cfg, err := mdns.ClientConfigFromFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -113,37 +111,24 @@ func SystemServers(path string) ([]string, error) {
 	return out, nil
 }
 
-// ClientStats are counters for benchmarks and the curious.
-type ClientStats struct {
-	Sent      int64 // exchanges put on the wire (UDP and TCP)
-	CacheHits int64 // queries answered from the cache or by joining one in flight
-}
-
-// Stats returns the Client's counters so far.
-func (c *Client) Stats() ClientStats {
-	return ClientStats{Sent: c.sent.Load(), CacheHits: c.hits.Load()}
-}
-
 // Query implements Resolver.
 func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Answer, error) {
-	key := cacheKey{dns.CanonicalName(name), qtype}
+	key := cacheKey{mdns.CanonicalName(name), qtype}
 	c.mu.Lock()
 	if e, ok := c.cache[key]; ok {
 		select {
 		case <-e.ready:
 			if time.Now().Before(e.expires) {
 				c.mu.Unlock()
-				c.hits.Add(1)
 				return e.ans, nil
 			}
 		default: // in flight: join it
 			c.mu.Unlock()
-			c.hits.Add(1)
 			select {
 			case <-e.ready:
 				return e.ans, e.err
 			case <-ctx.Done():
-				return nil, &TempError{Name: key.name, Type: dns.TypeToString[qtype], Reason: "timeout", Err: ctx.Err()}
+				return nil, &TempError{Name: key.name, Type: mdns.TypeToString[qtype], Reason: "timeout", Err: ctx.Err()}
 			}
 		}
 	}
@@ -215,7 +200,7 @@ func answerTTL(a *Answer) time.Duration {
 	}
 	if first {
 		for _, rr := range a.Authority {
-			if soa, ok := rr.(*dns.SOA); ok {
+			if soa, ok := rr.(*mdns.SOA); ok {
 				take(min(soa.Hdr.Ttl, soa.Minttl))
 			}
 		}
@@ -225,51 +210,56 @@ func answerTTL(a *Answer) time.Duration {
 
 // exchange asks the servers in turn until one gives a definite answer.
 func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*Answer, error) {
-	typ := dns.TypeToString[qtype]
+	typ := mdns.TypeToString[qtype]
 	if len(c.opts.Servers) == 0 {
-		return nil, &TempError{Name: name, Type: typ, Reason: "no DNS server configured"}
+		return nil, &TempError{Name: name, Type: typ, Reason: "no DNS server configured", Unreachable: true}
 	}
-	m := new(dns.Msg)
+	m := new(mdns.Msg)
 	m.SetQuestion(name, qtype)
 	m.SetEdns0(ednsSize, false)
+	m.RecursionDesired = !c.opts.NoRecursion
 	var last error
 	reason := ""
+	// ours stays true while every failure is our resolvers' own: they
+	// could not be reached or refused us. A SERVFAIL or a timeout may be
+	// the name's own servers failing behind them.
+	ours := true
 	for range c.opts.Attempts {
 		for _, server := range c.opts.Servers {
 			if ctx.Err() != nil {
-				return nil, &TempError{Name: name, Type: typ, Reason: "timeout", Err: ctx.Err()}
+				return nil, &TempError{Name: name, Type: typ, Reason: "timeout", Servers: c.opts.Servers, Err: ctx.Err()}
 			}
 			resp, err := c.ask(ctx, m, server)
 			if err != nil {
 				last, reason = err, netReason(err)
+				ours = ours && reason != "timeout"
 				continue
 			}
 			switch resp.Rcode {
-			case dns.RcodeSuccess, dns.RcodeNameError:
-				return &Answer{NXDomain: resp.Rcode == dns.RcodeNameError, Records: resp.Answer, Authority: resp.Ns}, nil
+			case mdns.RcodeSuccess, mdns.RcodeNameError:
+				return &Answer{NXDomain: resp.Rcode == mdns.RcodeNameError, Records: resp.Answer, Authority: resp.Ns, Source: server}, nil
 			default:
-				reason = dns.RcodeToString[resp.Rcode]
+				reason = mdns.RcodeToString[resp.Rcode]
 				last = fmt.Errorf("%s answered %s", server, reason)
+				ours = ours && resp.Rcode == mdns.RcodeRefused
 			}
 		}
 	}
-	return nil, &TempError{Name: name, Type: typ, Reason: reason, Err: last}
+	return nil, &TempError{Name: name, Type: typ, Reason: reason, Unreachable: ours, Servers: c.opts.Servers, Err: last}
 }
 
 // ask sends one query over UDP and repeats it over TCP when the answer was
 // truncated: miekg/dns does neither fallback nor retry by itself.
-func (c *Client) ask(ctx context.Context, m *dns.Msg, server string) (*dns.Msg, error) {
+func (c *Client) ask(ctx context.Context, m *mdns.Msg, server string) (*mdns.Msg, error) {
 	c.sem <- struct{}{}
 	defer func() { <-c.sem }()
 	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	c.sent.Add(1)
 	resp, _, err := c.udp.ExchangeContext(actx, m, server)
 	if err != nil {
 		return nil, err
 	}
 	if resp.Truncated {
-		c.sent.Add(1)
 		resp, _, err = c.tcp.ExchangeContext(actx, m, server)
 	}
 	return resp, err

@@ -1,8 +1,11 @@
-package mtalog
+package mtalogtest
 
 import (
 	"bytes"
 	"testing"
+	"time"
+
+	"hopcheck/parse/mtalog"
 )
 
 func TestGenPostfix(t *testing.T) {
@@ -27,8 +30,9 @@ func TestGenPostfix(t *testing.T) {
 
 	// Every generated line is understood, and the mix has what the logs
 	// command looks for.
-	p := NewParser(benchRef, nil)
-	s := NewScanner(&a, p)
+	p := mtalog.NewParser(nil)
+	p.Now = func() time.Time { return time.Date(2026, time.November, 25, 0, 0, 0, 0, time.UTC) }
+	s := mtalog.NewScanner(&a, p)
 	count := map[string]int{}
 	for s.Scan() {
 		ev := s.Event()

@@ -1,4 +1,6 @@
-package mtalog
+// Package mtalogtest generates MTA logs for tests and benchmarks of the
+// packages that read them, as net/http/httptest serves HTTP for theirs.
+package mtalogtest
 
 import (
 	"bufio"

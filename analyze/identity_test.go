@@ -1,0 +1,98 @@
+package analyze_test
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"hopcheck/analyze"
+	"hopcheck/dns"
+	"hopcheck/dns/dnstest"
+	"hopcheck/parse"
+	"hopcheck/parse/mtalog"
+	"hopcheck/problem"
+)
+
+// TestOneIdentityOneJudgment: the same IP and HELO in the same DNS world
+// get the same verdict, problem, owner and fix whether they come as a
+// message's hop, as a relay of a log, or are judged directly.
+func TestOneIdentityOneJudgment(t *testing.T) {
+	srv := dnstest.Start(t, failing(world(t)))
+	cases := []struct{ ip, helo string }{
+		{"192.0.2.10", "mail.example.test"},
+		{"192.0.2.20", "h20.example.test"},
+		{"192.0.2.30", "h30.example.test"},
+		{"192.0.2.40", "broken.example.test"},
+		{"192.0.2.50", "old.example.test"},
+		{"192.0.2.60", "smtp.other.example"},
+		{"192.0.2.70", "a70.example.test"},
+		{"192.0.2.80", "h80.example.test"},
+		{"198.51.100.6", "relay.customer.example"},
+		{"2001:db8::26", "h6-26.example.test"},
+		{"192.0.2.10", "[192.0.2.10]"},
+	}
+	seen := map[problem.Name]bool{}
+	for _, tc := range cases {
+		ip := netip.MustParseAddr(tc.ip)
+		direct := analyze.Judge(context.Background(), newClient(srv), analyze.Identity{IP: ip, HELO: tc.helo}).Verdict
+
+		hop := analyze.Analyze(context.Background(), []parse.Hop{hop(tc.ip, tc.helo)}, analyze.Options{Resolver: newClient(srv)}).Verdict
+
+		agg := analyze.NewAggregator(analyze.AggregatorOptions{})
+		agg.Add(mtalog.Event{Kind: mtalog.Reject, Direction: mtalog.Inbound, RemoteIP: ip, HELO: tc.helo, Code: 550, Status: "5.7.1",
+			Reply: "550 5.7.1 Client host rejected: cannot find your reverse hostname, [" + tc.ip + "]"})
+		relays := agg.Snapshot()
+		logged := analyze.Recheck(context.Background(), newClient(srv), relays, analyze.RecheckOptions{})[relays[0].RelayKey].Verdict
+
+		for name, v := range map[string]analyze.Verdict{"message hop": hop, "log relay": logged} {
+			if v.Status != direct.Status || v.Problem != direct.Problem || v.Owner != direct.Owner || v.Fix != direct.Fix || v.Detail != direct.Detail {
+				t.Errorf("%s %s as a %s:\n got  %s %s %s %q\n want %s %s %s %q", tc.ip, tc.helo, name,
+					v.Status, v.Problem, v.Owner, v.Fix, direct.Status, direct.Problem, direct.Owner, direct.Fix)
+			}
+		}
+		seen[direct.Problem] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("the cases cover only %d verdict problems: %v", len(seen), seen)
+	}
+}
+
+// TestEveryProblemHasAFix: every problem of the vocabulary a judgment can
+// give is worded with a fix.
+func TestEveryProblemHasAFix(t *testing.T) {
+	z := world(t)
+	got := map[problem.Name]bool{}
+	for _, c := range []struct{ ip, helo string }{
+		{"192.0.2.20", "h20.example.test"}, {"192.0.2.30", "h30.example.test"}, {"192.0.2.40", "broken.example.test"},
+		{"192.0.2.50", "old.example.test"}, {"192.0.2.60", "smtp.other.example"}, {"192.0.2.70", "a70.example.test"},
+		{"192.0.2.10", "gone.example.test"}, {"192.0.2.99", "h99.example.test"},
+	} {
+		j := analyze.Judge(context.Background(), z, analyze.Identity{IP: netip.MustParseAddr(c.ip), HELO: c.helo})
+		for _, p := range j.Problems {
+			if p.Fix == "" || p.Owner != p.Name.Owner() {
+				t.Errorf("%s: problem %s with owner %s and fix %q", c.ip, p.Name, p.Owner, p.Fix)
+			}
+			got[p.Name] = true
+		}
+	}
+	for _, n := range problem.All() {
+		if n != problem.RelayRewrite && !got[n] {
+			t.Errorf("no case gives %s: its fix is untested", n)
+		}
+	}
+}
+
+// TestDeadResolverIsOurs: when our own resolver does not answer, the fix
+// says so and blames no remote zone.
+func TestDeadResolverIsOurs(t *testing.T) {
+	c := dns.NewClient(dns.ClientOptions{Servers: []string{"127.0.0.1:1"}, Timeout: 200 * time.Millisecond, Attempts: 1})
+	v := analyze.Judge(context.Background(), c, analyze.Identity{IP: netip.MustParseAddr("192.0.2.10"), HELO: "mail.example.test"}).Verdict
+	if v.Status != analyze.Unknown || v.Problem != problem.PTRTempError {
+		t.Fatalf("verdict %+v", v)
+	}
+	if !strings.Contains(v.Fix, "your resolver") || !strings.Contains(v.Fix, "127.0.0.1:1") || strings.Contains(v.Fix, "name servers of the reverse zone") {
+		t.Errorf("fix %q", v.Fix)
+	}
+}

@@ -1,0 +1,285 @@
+package analyze
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"hopcheck/parse/mtalog"
+)
+
+// ScanOptions configure Aggregator.Scan.
+type ScanOptions struct {
+	// Window keeps the events inside it.
+	Window mtalog.Window
+	// Workers is how many goroutines parse lines (default 2). Chunks of the
+	// input are dealt to them in turn and their events are aggregated in
+	// input order, so the result does not depend on scheduling.
+	Workers int
+	// OnEvent, if not nil, sees every event the Aggregator counts, in
+	// input order, with its line; an error stops the scan.
+	OnEvent func(ev *mtalog.Event, line []byte) error
+	// Lines, if not nil, is advanced as lines are read, and Relays set to
+	// the relays found so far (for progress).
+	Lines, Relays *atomic.Int64
+}
+
+// scanChunk is the size of the blocks a scan reads and parses at once (a
+// variable so that tests can make chunk boundaries frequent).
+var scanChunk = 1 << 20
+
+type chunk struct {
+	mem     *scanBuf // returned to the free list when done
+	buf     []byte   // whole lines, within mem
+	first   int      // line number of the first line
+	tooLong int      // over-long lines the reader dropped before this chunk
+}
+
+type scanItem struct {
+	ev         mtalog.Event
+	cls        replyClass
+	start, end int
+}
+
+type parsed struct {
+	c     *chunk
+	items []scanItem
+}
+
+// scanBuf is a block of input and the events parsed from it, reused from
+// chunk to chunk so that a scan allocates neither per chunk.
+type scanBuf struct {
+	data  []byte
+	items []scanItem
+}
+
+// Scan reads a whole log from r, parses its lines with parsers made by
+// newParser (one per worker; they must be configured alike) and aggregates
+// the events. Lines longer than the parsers' MaxLine are counted and
+// skipped. Memory stays bounded: a few chunks of input and the relays.
+func (a *Aggregator) Scan(r io.Reader, newParser func() *mtalog.Parser, opts ScanOptions) error {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	parsers := make([]*mtalog.Parser, workers)
+	for i := range parsers {
+		parsers[i] = newParser()
+	}
+	maxLine := parsers[0].MaxLine
+	if maxLine+1 > scanChunk/2 {
+		return fmt.Errorf("scan: MaxLine %d exceeds half the chunk size", maxLine)
+	}
+	// Two chunks in flight per worker keep both sides busy; free bounds the
+	// buffers to that.
+	free := make(chan *scanBuf, 2*workers+1)
+	for range cap(free) {
+		free <- &scanBuf{data: make([]byte, scanChunk)}
+	}
+	in := make([]chan *chunk, workers)
+	out := make([]chan parsed, workers)
+	for i := range workers {
+		in[i] = make(chan *chunk, 2)
+		out[i] = make(chan parsed, 2)
+	}
+	stop := make(chan struct{})
+	var readErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer func() {
+			for _, c := range in {
+				close(c)
+			}
+		}()
+		readErr = readChunks(r, maxLine, free, in, stop, opts.Lines)
+	})
+	for i := range workers {
+		wg.Go(func() {
+			defer close(out[i])
+			cache := newReplyCache()
+			for c := range in[i] {
+				out[i] <- parseChunk(c, parsers[i], &cache, &opts)
+			}
+		})
+	}
+
+	var err error
+	for n := 0; ; n++ {
+		p, ok := <-out[n%workers]
+		if !ok {
+			break
+		}
+		a.stats.TooLong += p.c.tooLong
+		a.stats.Lines += p.c.tooLong
+		if err == nil {
+			for i := range p.items {
+				it := &p.items[i]
+				line := p.c.buf[it.start:it.end]
+				if opts.OnEvent != nil {
+					if err = opts.OnEvent(&it.ev, line); err != nil {
+						close(stop)
+						break
+					}
+				}
+				a.add(&it.ev, line, it.cls)
+			}
+		}
+		p.c.mem.items = p.items[:0]
+		free <- p.c.mem
+		if opts.Relays != nil {
+			opts.Relays.Store(int64(len(a.relays)))
+		}
+	}
+	wg.Wait()
+	for _, p := range parsers {
+		st := p.Stats()
+		a.stats.Lines += st.Lines
+		a.stats.Events += st.Events
+		a.stats.Unknown += st.Unknown
+		a.stats.TooLong += st.TooLong
+	}
+	if err != nil {
+		return err
+	}
+	return readErr
+}
+
+// readChunks reads r into buffers from free, cut after the last newline,
+// and deals them to the workers in turn. A line longer than maxLine is
+// dropped and counted without being kept.
+func readChunks(r io.Reader, maxLine int, free chan *scanBuf, in []chan *chunk, stop chan struct{}, lines *atomic.Int64) error {
+	var carry []byte // the unfinished last line of the previous buffer
+	line, seq, tooLong := 1, 0, 0
+	discarding := false
+	send := func(mem *scanBuf, buf []byte) bool {
+		c := &chunk{mem: mem, buf: buf, first: line, tooLong: tooLong}
+		n := bytes.Count(buf, []byte{'\n'})
+		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+			n++
+		}
+		line += n
+		tooLong = 0
+		if lines != nil {
+			lines.Add(int64(n + c.tooLong))
+		}
+		select {
+		case in[seq%len(in)] <- c:
+			seq++
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	for {
+		var sb *scanBuf
+		select {
+		case sb = <-free:
+		case <-stop:
+			return nil
+		}
+		buf := sb.data
+		n := copy(buf, carry)
+		m, err := readFull(r, buf[n:])
+		n += m
+		data := buf[:n]
+		if discarding {
+			// The rest of an over-long line, up to its newline.
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				carry = carry[:0]
+				if err != nil {
+					// An empty chunk still carries the count.
+					send(sb, data[:0])
+					return finish(err)
+				}
+				free <- sb
+				continue
+			}
+			discarding = false
+			data = data[i+1:]
+		}
+		end := bytes.LastIndexByte(data, '\n') + 1
+		if err != nil {
+			end = len(data) // the last line may lack its newline
+		}
+		tail := data[end:]
+		carry = append(carry[:0], tail...)
+		drop := len(carry) > maxLine
+		if drop {
+			carry, discarding = carry[:0], true
+		}
+		if end > 0 || err != nil {
+			if !send(sb, data[:end]) {
+				return nil
+			}
+		} else {
+			free <- sb
+		}
+		if drop {
+			// Counted after the lines before it, which send numbered.
+			tooLong++
+			line++
+		}
+		if err != nil {
+			return finish(err)
+		}
+	}
+}
+
+// readFull fills buf unless the input ends or fails first. Unlike
+// io.ReadFull it keeps a reader's own io.ErrUnexpectedEOF (a truncated gzip
+// stream) apart from a clean end of input, io.EOF.
+func readFull(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// finish maps the end of input to a nil error.
+func finish(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// parseChunk parses the lines of c and classifies the events to count.
+func parseChunk(c *chunk, p *mtalog.Parser, cache *replyCache, opts *ScanOptions) parsed {
+	res := parsed{c: c, items: c.mem.items[:0]}
+	buf := c.buf
+	for ln, pos := c.first, 0; pos < len(buf); ln++ {
+		end := bytes.IndexByte(buf[pos:], '\n')
+		next := pos + end + 1
+		if end < 0 {
+			end = len(buf) - pos
+			next = len(buf)
+		}
+		line := buf[pos : pos+end]
+		start := pos
+		pos = next
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		ev, ok := p.Parse(line)
+		if !ok {
+			continue
+		}
+		if !opts.Window.Contains(ev.Time) {
+			continue
+		}
+		cls, ok := cache.classify(&ev)
+		if !ok {
+			continue
+		}
+		ev.Line = ln
+		res.items = append(res.items, scanItem{ev: ev, cls: cls, start: start, end: start + len(line)})
+	}
+	return res
+}
