@@ -175,6 +175,7 @@ type Forward struct {
 	Status    dns.Status
 	MatchesIP bool   // one of Addrs is the identity's IP
 	Error     string // the temporary failure, when Status is temperror
+	Source    string // what answered: a resolver's address or a zone file
 }
 
 // Generic is a PTR name judged generic, and why.
@@ -196,6 +197,7 @@ type Checks struct {
 	PTR         []string   // today's PTR names, in answer order
 	PTRStatus   dns.Status // found, nxdomain, nodata, temperror, not-checked
 	PTRError    string     // the temporary failure, when PTRStatus is temperror
+	PTRSource   string     // what answered the PTR lookup: a resolver's address or a zone file
 	Forward     []Forward
 	FCrDNS      string // pass, fail, unknown, not-checked
 	HELOMatch   string // exact, same-domain, mismatch, literal, none
@@ -234,7 +236,7 @@ func lookUp(ctx context.Context, r dns.Resolver, id Identity) (Checks, evidence)
 	ip := id.IP
 	c := Checks{FCrDNS: string(NotChecked)}
 	names, res := dns.PTR(ctx, r, ip)
-	c.PTR, c.PTRStatus, c.ptrEnd = names, res.Status, res.Final
+	c.PTR, c.PTRStatus, c.PTRSource, c.ptrEnd = names, res.Status, res.Source, res.Final
 	if res.Err != nil {
 		c.PTRError, c.ptrErr = res.Err.Error(), res.Err
 	}
@@ -304,12 +306,12 @@ func recordedEvidence(id Identity) (Checks, evidence) {
 
 // resolveForward fills f with the addresses of f.Name.
 func resolveForward(ctx context.Context, r dns.Resolver, f *Forward, ip netip.Addr) {
-	list, st, err := dns.Addrs(ctx, r, f.Name)
-	f.Addrs, f.Status = list, st
-	if err != nil {
-		f.Error = err.Error()
+	a := dns.Addrs(ctx, r, f.Name)
+	f.Addrs, f.Status, f.Source = a.List, a.Status, a.Source
+	if a.Err != nil {
+		f.Error = a.Err.Error()
 	}
-	f.MatchesIP = slices.Contains(list, ip)
+	f.MatchesIP = slices.Contains(a.List, ip)
 }
 
 // fcrdns applies Postfix's rule: pass when any PTR name resolves back to the

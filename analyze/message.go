@@ -176,7 +176,7 @@ func refusedAddress(ctx context.Context, r dns.Resolver, b *parse.Bounce, bounce
 	// An IPv6 refusal quotes IPv6 guidelines; otherwise IPv4 is the usual path.
 	wantV6 := strings.Contains(strings.ToLower(bounce.Diagnostic), "ipv6")
 	for _, name := range names {
-		list, _, _ := dns.Addrs(ctx, r, name)
+		list := dns.Addrs(ctx, r, name).List
 		for _, ip := range list {
 			if ip.Is6() == wantV6 {
 				return ip, AddressInferred, name

@@ -38,16 +38,16 @@ func AskAuthoritative(ctx context.Context, r Resolver, owner *ZoneOwner, name st
 	}
 	var out []AuthAnswer
 	for _, ns := range owner.NameServers {
-		addrs, st, err := Addrs(ctx, r, ns)
-		if len(addrs) == 0 {
-			a := AuthAnswer{NS: ns, Status: st}
-			if err != nil {
-				a.Err = err.Error()
+		addrs := Addrs(ctx, r, ns)
+		if len(addrs.List) == 0 {
+			a := AuthAnswer{NS: ns, Status: addrs.Status}
+			if addrs.Err != nil {
+				a.Err = addrs.Err.Error()
 			}
 			out = append(out, a)
 			continue
 		}
-		for _, ip := range addrs {
+		for _, ip := range addrs.List {
 			server := net.JoinHostPort(ip.String(), opts.Port)
 			c := NewClient(ClientOptions{Servers: []string{server}, Timeout: opts.Timeout, Attempts: 1, NoRecursion: true})
 			res := Lookup(ctx, c, name, qtype)

@@ -34,12 +34,12 @@ func TestLookups(t *testing.T) {
 	if o == nil || o.Zone != "0-63.100.51.198.in-addr.arpa" || !slices.Equal(o.NameServers, []string{"ns1.customer.example"}) {
 		t.Fatalf("owner %+v", o)
 	}
-	addrs, st, err := dns.Addrs(ctx, c, "mail.example.test")
-	if err != nil || st != dns.Found || !slices.Contains(addrs, netip.MustParseAddr("192.0.2.10")) {
-		t.Fatalf("addrs %v %s %v", addrs, st, err)
+	a := dns.Addrs(ctx, c, "mail.example.test")
+	if a.Err != nil || a.Status != dns.Found || !slices.Contains(a.List, netip.MustParseAddr("192.0.2.10")) || a.Source != srv.Addr {
+		t.Fatalf("addrs %+v", a)
 	}
-	if _, st, _ := dns.Addrs(ctx, c, "nothing.example.test"); st != dns.NXDomain {
-		t.Errorf("a missing name: %s, want nxdomain", st)
+	if a := dns.Addrs(ctx, c, "nothing.example.test"); a.Status != dns.NXDomain {
+		t.Errorf("a missing name: %s, want nxdomain", a.Status)
 	}
 }
 

@@ -95,6 +95,7 @@ type Result struct {
 	Status  Status
 	Final   string // the name the chain ended at (after RFC 2317 CNAMEs)
 	Err     error  // set when Status is Temporary
+	Source  string // what gave the last answer (a server, a zone file)
 }
 
 // Lookup asks r for name/qtype and follows CNAMEs, whether the server
@@ -108,6 +109,7 @@ func Lookup(ctx context.Context, r Resolver, name string, qtype uint16) Result {
 		if err != nil {
 			return Result{Status: Temporary, Final: name, Err: err}
 		}
+		src := ans.Source
 		var out []mdns.RR
 		next := ""
 		owner := name
@@ -136,7 +138,7 @@ func Lookup(ctx context.Context, r Resolver, name string, qtype uint16) Result {
 			owner, next = cname, cname
 		}
 		if len(out) > 0 {
-			return Result{Records: out, Status: Found, Final: owner}
+			return Result{Records: out, Status: Found, Final: owner, Source: src}
 		}
 		if next != "" && !ans.NXDomain && !answerCovers(ans, next) {
 			// The server gave the CNAME but not what it points to.
@@ -144,9 +146,9 @@ func Lookup(ctx context.Context, r Resolver, name string, qtype uint16) Result {
 			continue
 		}
 		if ans.NXDomain {
-			return Result{Status: NXDomain, Final: owner}
+			return Result{Status: NXDomain, Final: owner, Source: src}
 		}
-		return Result{Status: NoData, Final: owner}
+		return Result{Status: NoData, Final: owner, Source: src}
 	}
 	return Result{Status: Temporary, Final: name, Err: &TempError{Name: name, Type: mdns.TypeToString[qtype], Reason: "CNAME chain too long"}}
 }
@@ -184,14 +186,23 @@ func PTR(ctx context.Context, r Resolver, ip netip.Addr) ([]string, Result) {
 	return names, res
 }
 
-// Addrs returns the A and AAAA addresses of name. The status is found when
-// either family has data, temperror when neither has and one failed.
-func Addrs(ctx context.Context, r Resolver, name string) ([]netip.Addr, Status, error) {
+// Addresses are the A and AAAA addresses of a name.
+type Addresses struct {
+	List []netip.Addr
+	// Status is found when either family has data, temperror when neither
+	// has and one failed.
+	Status Status
+	Err    error
+	Source string // what answered
+}
+
+// Addrs looks up the A and AAAA addresses of name, both at once.
+func Addrs(ctx context.Context, r Resolver, name string) Addresses {
 	ch := make(chan Result, 1)
 	go func() { ch <- Lookup(ctx, r, name, mdns.TypeAAAA) }()
 	a := Lookup(ctx, r, name, mdns.TypeA)
 	aaaa := <-ch
-	var list []netip.Addr
+	var out Addresses
 	for _, res := range []Result{a, aaaa} {
 		for _, rr := range res.Records {
 			var ip netip.Addr
@@ -202,21 +213,27 @@ func Addrs(ctx context.Context, r Resolver, name string) ([]netip.Addr, Status, 
 				ip, _ = netip.AddrFromSlice(rr.AAAA)
 			}
 			if ip.IsValid() {
-				list = append(list, ip.Unmap())
+				out.List = append(out.List, ip.Unmap())
 			}
 		}
 	}
-	switch {
-	case len(list) > 0:
-		return list, Found, nil
-	case a.Status == Temporary:
-		return nil, Temporary, a.Err
-	case aaaa.Status == Temporary:
-		return nil, Temporary, aaaa.Err
-	case a.Status == NXDomain:
-		return nil, NXDomain, nil
+	out.Source = a.Source
+	if out.Source == "" {
+		out.Source = aaaa.Source
 	}
-	return nil, NoData, nil
+	switch {
+	case len(out.List) > 0:
+		out.Status = Found
+	case a.Status == Temporary:
+		out.Status, out.Err = Temporary, a.Err
+	case aaaa.Status == Temporary:
+		out.Status, out.Err = Temporary, aaaa.Err
+	case a.Status == NXDomain:
+		out.Status = NXDomain
+	default:
+		out.Status = NoData
+	}
+	return out
 }
 
 // NormalizeName lower-cases a host name and drops the trailing dot.

@@ -79,6 +79,7 @@ type jsonHop struct {
 type jsonChecks struct {
 	PTR         []string      `json:"ptr"`
 	PTRStatus   string        `json:"ptr_status"`
+	PTRSource   string        `json:"ptr_source"`
 	Forward     []jsonForward `json:"forward"`
 	FCrDNS      string        `json:"fcrdns"`
 	HELOMatch   string        `json:"helo_match"`
@@ -93,6 +94,7 @@ type jsonForward struct {
 	Status    string   `json:"status"`
 	MatchesIP bool     `json:"matches_ip"`
 	Error     string   `json:"error"`
+	Source    string   `json:"source"`
 }
 
 type jsonGeneric struct {
@@ -182,7 +184,7 @@ func problemsJSON(ps []analyze.Problem) []jsonProblem {
 }
 
 func checksJSON(c analyze.Checks) jsonChecks {
-	j := jsonChecks{PTR: nonNil(c.PTR), PTRStatus: string(c.PTRStatus), Forward: make([]jsonForward, 0, len(c.Forward)),
+	j := jsonChecks{PTR: nonNil(c.PTR), PTRStatus: string(c.PTRStatus), PTRSource: c.PTRSource, Forward: make([]jsonForward, 0, len(c.Forward)),
 		FCrDNS: c.FCrDNS, HELOMatch: c.HELOMatch}
 	for _, f := range c.Forward {
 		j.Forward = append(j.Forward, forwardJSON(f))
@@ -201,7 +203,7 @@ func checksJSON(c analyze.Checks) jsonChecks {
 }
 
 func forwardJSON(f analyze.Forward) jsonForward {
-	j := jsonForward{Name: f.Name, Addrs: make([]string, 0, len(f.Addrs)), Status: string(f.Status), MatchesIP: f.MatchesIP, Error: f.Error}
+	j := jsonForward{Name: f.Name, Addrs: make([]string, 0, len(f.Addrs)), Status: string(f.Status), MatchesIP: f.MatchesIP, Error: f.Error, Source: f.Source}
 	for _, a := range f.Addrs {
 		j.Addrs = append(j.Addrs, a.String())
 	}
