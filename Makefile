@@ -4,10 +4,19 @@ GO       ?= go
 BIN      ?= bin/hopcheck
 FUZZTIME ?= 30s
 
-.PHONY: build test demo fuzz bench lint golden clean
+.PHONY: build test deps demo fuzz bench lint golden clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hopcheck
+
+# The tools some tests need beyond Go, from Debian's packages: chromium (the
+# HTML reports are checked in a real headless browser) and promtool (the
+# Prometheus alert rules are unit-tested). Tests that need one skip with a
+# clear message when it is absent outside CI; .ci/run installs both.
+deps:
+	@if command -v chromium >/dev/null && command -v promtool >/dev/null; then :; else \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium prometheus; \
+	fi
 
 # What CI runs (.ci/run): formatting, vet, and every test with the race detector.
 test: lint

@@ -17,7 +17,8 @@ import (
 
 // TestOneIdentityOneJudgment: the same IP and HELO in the same DNS world
 // get the same verdict, problem, owner and fix whether they come as a
-// message's hop, as a relay of a log, or are judged directly.
+// message's hop (analyze), as a relay of a log (logs, tail), as an audited
+// target (check), or are judged directly.
 func TestOneIdentityOneJudgment(t *testing.T) {
 	srv := dnstest.Start(t, failing(world(t)))
 	cases := []struct{ ip, helo string }{
@@ -46,7 +47,9 @@ func TestOneIdentityOneJudgment(t *testing.T) {
 		relays := agg.Snapshot()
 		logged := analyze.Recheck(context.Background(), newClient(srv), relays, analyze.RecheckOptions{})[relays[0].RelayKey].Verdict
 
-		for name, v := range map[string]analyze.Verdict{"message hop": hop, "log relay": logged} {
+		audited := analyze.AuditTarget(context.Background(), newClient(srv), analyze.Target{Host: tc.ip, HELO: tc.helo}, analyze.AuditOptions{}).Addrs[0].Judgment.Verdict
+
+		for name, v := range map[string]analyze.Verdict{"message hop": hop, "log relay": logged, "checked target": audited} {
 			if v.Status != direct.Status || v.Problem != direct.Problem || v.Owner != direct.Owner || v.Fix != direct.Fix || v.Detail != direct.Detail {
 				t.Errorf("%s %s as a %s:\n got  %s %s %s %q\n want %s %s %s %q", tc.ip, tc.helo, name,
 					v.Status, v.Problem, v.Owner, v.Fix, direct.Status, direct.Problem, direct.Owner, direct.Fix)
