@@ -215,13 +215,13 @@ func bannerNotes(res *probe.Result, c *Checks) []string {
 func propagation(ctx context.Context, r dns.Resolver, ip netip.Addr, j Judgment, opts AuditOptions) *Propagation {
 	p := &Propagation{Resolver: ptrAnswer(ctx, r, "your resolver", ip)}
 	if opts.Authoritative {
-		name := j.Checks.ptrEnd
+		name := j.Checks.ptr.Final
 		if name == "" {
 			name = dns.ReverseName(ip)
 		}
 		p.Zone = j.Owner
 		if p.Zone == nil {
-			p.Zone = dns.FindZoneOwner(ctx, r, name)
+			p.Zone = dns.ZoneOwnerOf(ctx, r, j.Checks.ptr)
 		}
 		if p.Zone != nil {
 			for _, a := range dns.AskAuthoritative(ctx, r, p.Zone, name, mdns.TypePTR, opts.Auth) {

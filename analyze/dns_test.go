@@ -187,25 +187,32 @@ func TestZoneResolverMatchesServer(t *testing.T) {
 func TestCacheAndInflightDedup(t *testing.T) {
 	srv := dnstest.Start(t, dnstest.Options{Zone: world(t), Delay: 20 * time.Millisecond})
 	c := newClient(srv)
-	// Ten hops from the same relay: one PTR, one A, one AAAA for the PTR
-	// name (the HELO is the same name), whatever the concurrency.
+	// Ten hops from the same relay: one PTR and one A for the PTR name
+	// (the HELO is the same name; an IPv4 client needs no AAAA), whatever
+	// the concurrency.
 	hops := make([]parse.Hop, 10)
 	for i := range hops {
 		hops[i] = hop("192.0.2.10", "mail.example.test")
 		hops[i].Index = i + 1
 	}
 	analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: c})
-	if got := srv.UDPQueries.Load(); got != 3 {
-		t.Errorf("%d queries on the wire, want 3 (PTR, A, AAAA)", got)
+	if got := srv.UDPQueries.Load(); got != 2 {
+		t.Errorf("%d queries on the wire, want 2 (PTR, A)", got)
 	}
 	analyze.Analyze(context.Background(), hops, analyze.Options{Resolver: c})
-	if got := srv.UDPQueries.Load(); got != 3 {
+	if got := srv.UDPQueries.Load(); got != 2 {
 		t.Errorf("%d queries after a second run, want the cache to answer", got)
 	}
 	// Negative answers are cached too (for the SOA minimum, 300s here).
+	// A client without a PTR costs the PTR and the HELO's A, and its
+	// reverse zone's NS: the zone's SOA came with the negative answer.
 	noPTR := []parse.Hop{hop("192.0.2.20", "h20.example.test")}
-	analyze.Analyze(context.Background(), noPTR, analyze.Options{Resolver: c})
 	before := srv.UDPQueries.Load()
+	analyze.Analyze(context.Background(), noPTR, analyze.Options{Resolver: c})
+	if got := srv.UDPQueries.Load() - before; got != 3 || srv.Asked("2.0.192.in-addr.arpa.", mdns.TypeSOA)+srv.Asked("20.2.0.192.in-addr.arpa.", mdns.TypeSOA) != 0 {
+		t.Errorf("%d queries for a client without PTR, want 3 (PTR, A, NS) and no SOA query", got)
+	}
+	before = srv.UDPQueries.Load()
 	analyze.Analyze(context.Background(), noPTR, analyze.Options{Resolver: c})
 	if got := srv.UDPQueries.Load(); got != before {
 		t.Errorf("%d queries for a cached NXDOMAIN, want none", got-before)

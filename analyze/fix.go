@@ -56,7 +56,7 @@ var fixes = map[problem.Name]func(f *fixContext) string{
 		return sprintf("pick one name and align both: ask the owner of the IP block to set the PTR of %s to %s%s, or make the relay announce %s (%s)", f.id.IP, helo, ownerText(f.owner), ptr, heloSetting(f.id.MTA, ptr))
 	},
 	problem.PTRTempError: func(f *fixContext) string {
-		if te, ok := dns.Unreachable(f.c.ptrErr); ok {
+		if te, ok := dns.Unreachable(f.c.ptr.Err); ok {
 			return sprintf("retry when your resolver answers: %s did not (%s), so nothing was learned about %s or its reverse zone; check that resolver or use another", strings.Join(te.Servers, ", "), te.Reason, f.id.IP)
 		}
 		if f.c.PTRStatus != dns.Found {

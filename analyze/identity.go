@@ -116,7 +116,7 @@ func Judge(ctx context.Context, r dns.Resolver, id Identity) Judgment {
 	}
 	slices.SortStableFunc(ps, func(a, b Problem) int { return a.Name.Rank() - b.Name.Rank() })
 	if r != nil && slices.ContainsFunc(ps, func(p Problem) bool { return p.Owner == problem.IPOwner }) {
-		j.Owner = dns.FindZoneOwner(ctx, r, j.Checks.ptrEnd)
+		j.Owner = dns.ZoneOwnerOf(ctx, r, j.Checks.ptr)
 	}
 	fc := &fixContext{id: id, c: &j.Checks, owner: j.Owner}
 	for i := range ps {
@@ -205,8 +205,7 @@ type Checks struct {
 	GenericPTR  *Generic
 	RDNSDrift   *Drift
 
-	ptrEnd string // the name the PTR lookup ended at, after RFC 2317 CNAMEs
-	ptrErr error  // the PTR lookup's failure, when temporary
+	ptr dns.Result // the PTR lookup: where it ended (RFC 2317), its failure, its zone's SOA
 }
 
 // notChecked are the Checks of an identity that was not looked up.
@@ -231,20 +230,23 @@ type evidence struct {
 // maxPTRNames bounds how many PTR names of one IP are resolved forward.
 const maxPTRNames = 10
 
-// lookUp gathers an identity's DNS facts now.
+// lookUp gathers an identity's DNS facts now, in two round trips at most:
+// the PTR and the HELO's address at once, then the PTR names' addresses.
+// Forward confirmation asks only the IP's family (A for IPv4, AAAA for
+// IPv6), as Postfix does.
 func lookUp(ctx context.Context, r dns.Resolver, id Identity) (Checks, evidence) {
 	ip := id.IP
 	c := Checks{FCrDNS: string(NotChecked)}
-	names, res := dns.PTR(ctx, r, ip)
-	c.PTR, c.PTRStatus, c.PTRSource, c.ptrEnd = names, res.Status, res.Source, res.Final
-	if res.Err != nil {
-		c.PTRError, c.ptrErr = res.Err.Error(), res.Err
-	}
 	helo, kind := heloName(id.HELO)
 	var wg sync.WaitGroup
 	if kind == heloFQDN {
 		c.HELOForward = &Forward{Name: helo}
 		wg.Go(func() { resolveForward(ctx, r, c.HELOForward, ip) })
+	}
+	names, res := dns.PTR(ctx, r, ip)
+	c.PTR, c.PTRStatus, c.PTRSource, c.ptr = names, res.Status, res.Source, res
+	if res.Err != nil {
+		c.PTRError = res.Err.Error()
 	}
 	c.Forward = make([]Forward, min(len(names), maxPTRNames))
 	for i := range c.Forward {
@@ -306,7 +308,7 @@ func recordedEvidence(id Identity) (Checks, evidence) {
 
 // resolveForward fills f with the addresses of f.Name.
 func resolveForward(ctx context.Context, r dns.Resolver, f *Forward, ip netip.Addr) {
-	a := dns.Addrs(ctx, r, f.Name)
+	a := dns.AddrsLike(ctx, r, f.Name, ip)
 	f.Addrs, f.Status, f.Source = a.List, a.Status, a.Source
 	if a.Err != nil {
 		f.Error = a.Err.Error()

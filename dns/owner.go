@@ -20,18 +20,24 @@ type ZoneOwner struct {
 // negative answer's authority section, and its name servers; nil when it
 // cannot tell.
 func FindZoneOwner(ctx context.Context, r Resolver, name string) *ZoneOwner {
-	if name == "" {
-		return nil
-	}
-	ans, err := r.Query(ctx, mdns.CanonicalName(name), mdns.TypeSOA)
-	if err != nil {
-		return nil
-	}
-	var soa *mdns.SOA
-	for _, rr := range append(ans.Records, ans.Authority...) {
-		if s, ok := rr.(*mdns.SOA); ok {
-			soa = s
-			break
+	return ZoneOwnerOf(ctx, r, Result{Final: name})
+}
+
+// ZoneOwnerOf is FindZoneOwner for the name a lookup ended at, taking the
+// zone from the SOA its negative answer carried when it did: one query
+// fewer for every address without a PTR.
+func ZoneOwnerOf(ctx context.Context, r Resolver, res Result) *ZoneOwner {
+	soa := res.SOA
+	if soa == nil && res.Final != "" {
+		ans, err := r.Query(ctx, mdns.CanonicalName(res.Final), mdns.TypeSOA)
+		if err != nil {
+			return nil
+		}
+		for _, rr := range append(ans.Records, ans.Authority...) {
+			if s, ok := rr.(*mdns.SOA); ok {
+				soa = s
+				break
+			}
 		}
 	}
 	if soa == nil {

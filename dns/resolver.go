@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	mdns "github.com/miekg/dns"
@@ -96,6 +97,19 @@ type Result struct {
 	Final   string // the name the chain ended at (after RFC 2317 CNAMEs)
 	Err     error  // set when Status is Temporary
 	Source  string // what gave the last answer (a server, a zone file)
+	// SOA is the zone's SOA a negative answer carried in its authority
+	// section: it names the zone without another query.
+	SOA *mdns.SOA
+}
+
+// soaOf returns the SOA in a negative answer's authority section.
+func soaOf(ans *Answer) *mdns.SOA {
+	for _, rr := range ans.Authority {
+		if soa, ok := rr.(*mdns.SOA); ok {
+			return soa
+		}
+	}
+	return nil
 }
 
 // Lookup asks r for name/qtype and follows CNAMEs, whether the server
@@ -146,9 +160,9 @@ func Lookup(ctx context.Context, r Resolver, name string, qtype uint16) Result {
 			continue
 		}
 		if ans.NXDomain {
-			return Result{Status: NXDomain, Final: owner, Source: src}
+			return Result{Status: NXDomain, Final: owner, Source: src, SOA: soaOf(ans)}
 		}
-		return Result{Status: NoData, Final: owner, Source: src}
+		return Result{Status: NoData, Final: owner, Source: src, SOA: soaOf(ans)}
 	}
 	return Result{Status: Temporary, Final: name, Err: &TempError{Name: name, Type: mdns.TypeToString[qtype], Reason: "CNAME chain too long"}}
 }
@@ -200,10 +214,26 @@ type Addresses struct {
 func Addrs(ctx context.Context, r Resolver, name string) Addresses {
 	ch := make(chan Result, 1)
 	go func() { ch <- Lookup(ctx, r, name, mdns.TypeAAAA) }()
-	a := Lookup(ctx, r, name, mdns.TypeA)
-	aaaa := <-ch
+	return addresses(Lookup(ctx, r, name, mdns.TypeA), <-ch)
+}
+
+// AddrsLike looks up only the addresses of name in ip's family: what a
+// forward confirmation of ip needs (as Postfix asks only A records for an
+// IPv4 client), at half the queries of Addrs.
+func AddrsLike(ctx context.Context, r Resolver, name string, ip netip.Addr) Addresses {
+	qtype := mdns.TypeA
+	if ip.Is6() {
+		qtype = mdns.TypeAAAA
+	}
+	return addresses(Lookup(ctx, r, name, qtype))
+}
+
+// addresses merges lookups of address records; the status is found when
+// one has data, temperror when none has and one failed, nxdomain when the
+// first says so.
+func addresses(results ...Result) Addresses {
 	var out Addresses
-	for _, res := range []Result{a, aaaa} {
+	for _, res := range results {
 		for _, rr := range res.Records {
 			var ip netip.Addr
 			switch rr := rr.(type) {
@@ -216,22 +246,19 @@ func Addrs(ctx context.Context, r Resolver, name string) Addresses {
 				out.List = append(out.List, ip.Unmap())
 			}
 		}
+		if out.Source == "" {
+			out.Source = res.Source
+		}
 	}
-	out.Source = a.Source
-	if out.Source == "" {
-		out.Source = aaaa.Source
-	}
+	out.Status = NoData
 	switch {
 	case len(out.List) > 0:
 		out.Status = Found
-	case a.Status == Temporary:
-		out.Status, out.Err = Temporary, a.Err
-	case aaaa.Status == Temporary:
-		out.Status, out.Err = Temporary, aaaa.Err
-	case a.Status == NXDomain:
+	case slices.ContainsFunc(results, func(r Result) bool { return r.Status == Temporary }):
+		i := slices.IndexFunc(results, func(r Result) bool { return r.Status == Temporary })
+		out.Status, out.Err = Temporary, results[i].Err
+	case results[0].Status == NXDomain:
 		out.Status = NXDomain
-	default:
-		out.Status = NoData
 	}
 	return out
 }
