@@ -63,11 +63,26 @@ type HopResult struct {
 	// Refused marks the connection a bounce reported as refused, which left
 	// no Received field: its address came as Bounce.RelayIPSource says.
 	Refused bool
+
+	refused *refusedConn // what the bounce says of it, when Refused
+}
+
+// refusedConn is the connection a bounce reports as refused: a hop, the
+// names known for its sender, and the problem the remote's reply reported
+// (evidence offline, as a log's refusal is).
+type refusedConn struct {
+	hop      parse.Hop
+	names    []string
+	reported []Problem
 }
 
 // identity is the hop's sender as Judge sees it.
 func (h *HopResult) identity() Identity {
-	return Identity{IP: h.IP, HELO: h.HELO, RDNS: h.RDNS, RDNSRecorded: h.RDNSRecorded, MayBeForged: h.MayBeForged, MTA: h.MTA}
+	id := Identity{IP: h.IP, HELO: h.HELO, RDNS: h.RDNS, RDNSRecorded: h.RDNSRecorded, MayBeForged: h.MayBeForged, MTA: h.MTA}
+	if h.refused != nil {
+		id.Names, id.Reported = h.refused.names, h.refused.reported
+	}
+	return id
 }
 
 // Finding is a problem on a hop other than the judged one's main problem.
@@ -100,15 +115,15 @@ func Analyze(ctx context.Context, hops []parse.Hop, opts Options) *Result {
 
 // analyzePath is Analyze with, for a bounce, the refused connection added
 // as the newest hop and judged.
-func analyzePath(ctx context.Context, hops []parse.Hop, refused *parse.Hop, opts Options) *Result {
+func analyzePath(ctx context.Context, hops []parse.Hop, refused *refusedConn, opts Options) *Result {
 	res := &Result{Offline: opts.Resolver == nil, Hops: make([]HopResult, len(hops), len(hops)+1)}
 	for i, h := range hops {
 		res.Hops[i] = HopResult{Hop: h}
 	}
 	if refused != nil {
-		j := *refused
+		j := refused.hop
 		j.Index = len(hops) + 1
-		res.Hops = append(res.Hops, HopResult{Hop: j, Refused: true})
+		res.Hops = append(res.Hops, HopResult{Hop: j, Refused: true, refused: refused})
 	}
 	internal := opts.internal()
 	for i := range res.Hops {

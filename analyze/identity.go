@@ -27,6 +27,13 @@ type Identity struct {
 	MayBeForged bool
 	// MTA is the relay's software when known: the fix names its setting.
 	MTA parse.MTA
+	// Remote says the server is someone else's (a client our server
+	// refused): fixes say what its admin must do, not what we must.
+	Remote bool
+	// Names are other names known for the sender (a bounce's reporting
+	// MTA): one that forward-confirms to IP is a better PTR target than a
+	// HELO that cannot work.
+	Names []string
 	// Reported are problems receivers reported for this identity (a log's
 	// refusals): offline they are evidence, online the lookups decide.
 	Reported []Problem
@@ -205,7 +212,8 @@ type Checks struct {
 	GenericPTR  *Generic
 	RDNSDrift   *Drift
 
-	ptr dns.Result // the PTR lookup: where it ended (RFC 2317), its failure, its zone's SOA
+	ptr     dns.Result // the PTR lookup: where it ended (RFC 2317), its failure, its zone's SOA
+	aliases []Forward  // the resolution of Identity.Names
 }
 
 // notChecked are the Checks of an identity that was not looked up.
@@ -252,6 +260,14 @@ func lookUp(ctx context.Context, r dns.Resolver, id Identity) (Checks, evidence)
 	for i := range c.Forward {
 		c.Forward[i].Name = names[i]
 		wg.Go(func() { resolveForward(ctx, r, &c.Forward[i], ip) })
+	}
+	for _, n := range id.Names {
+		if n = dns.NormalizeName(n); strings.Contains(n, ".") && n != helo && !slices.Contains(names, n) && len(c.aliases) < maxPTRNames {
+			c.aliases = append(c.aliases, Forward{Name: n})
+		}
+	}
+	for i := range c.aliases {
+		wg.Go(func() { resolveForward(ctx, r, &c.aliases[i], ip) })
 	}
 	wg.Wait()
 	if res.Status == dns.Found {

@@ -41,9 +41,10 @@ func TestOneIdentityOneJudgment(t *testing.T) {
 
 		hop := analyze.Analyze(context.Background(), []parse.Hop{hop(tc.ip, tc.helo)}, analyze.Options{Resolver: newClient(srv)}).Verdict
 
-		agg := analyze.NewAggregator(analyze.AggregatorOptions{})
-		agg.Add(mtalog.Event{Kind: mtalog.Reject, Direction: mtalog.Inbound, RemoteIP: ip, HELO: tc.helo, Code: 550, Status: "5.7.1",
-			Reply: "550 5.7.1 Client host rejected: cannot find your reverse hostname, [" + tc.ip + "]"})
+		// Our relay, refused by a remote server whose reply quotes its IP.
+		agg := analyze.NewAggregator(analyze.AggregatorOptions{HELO: tc.helo})
+		agg.Add(mtalog.Event{Kind: mtalog.Bounced, Direction: mtalog.Outbound, RemoteIP: netip.MustParseAddr("198.51.100.27"), Code: 550, Status: "5.7.25",
+			Reply: "550-5.7.25 [" + tc.ip + "] The IP address sending this message does not have a 550-5.7.25 PTR record setup"})
 		relays := agg.Snapshot()
 		logged := analyze.Recheck(context.Background(), newClient(srv), relays, analyze.RecheckOptions{})[relays[0].RelayKey].Verdict
 
@@ -97,5 +98,59 @@ func TestDeadResolverIsOurs(t *testing.T) {
 	}
 	if !strings.Contains(v.Fix, "your resolver") || !strings.Contains(v.Fix, "127.0.0.1:1") || strings.Contains(v.Fix, "name servers of the reverse zone") {
 		t.Errorf("fix %q", v.Fix)
+	}
+}
+
+// TestSomeoneElsesServer: a client our server refused is someone else's
+// server; its fixes say what its admin must do, never our MTA's settings or
+// "mail.<your domain>".
+func TestSomeoneElsesServer(t *testing.T) {
+	z := world(t)
+	for _, c := range []struct{ ip, helo string }{
+		{"192.0.2.20", "mail.example.test"}, {"192.0.2.50", "old.example.test"}, {"192.0.2.40", "broken.example.test"}, {"192.0.2.10", "[192.0.2.10]"},
+	} {
+		agg := analyze.NewAggregator(analyze.AggregatorOptions{})
+		agg.Add(mtalog.Event{Dialect: mtalog.Postfix, Kind: mtalog.Reject, Direction: mtalog.Inbound, RemoteIP: netip.MustParseAddr(c.ip), HELO: c.helo, Code: 550, Status: "5.7.1",
+			Reply: "550 5.7.1 Client host rejected: cannot find your reverse hostname, [" + c.ip + "]"})
+		rel := agg.Snapshot()[0]
+		rv := analyze.CheckRelay(context.Background(), z, &rel, analyze.RecheckOptions{})
+		for _, p := range rv.Problems {
+			if !strings.HasPrefix(p.Fix, "the sender's admin must") || strings.Contains(p.Fix, "main.cf") || strings.Contains(p.Fix, "your domain") {
+				t.Errorf("%s %s: %s fix %q", c.ip, c.helo, p.Name, p.Fix)
+			}
+		}
+	}
+}
+
+// TestNeverANameThatCannotWork: a fix never proposes localhost.localdomain,
+// a name under no public suffix, or an internal name that does not
+// resolve, when a name of the sender already forward-confirms; and an
+// fcrdns-fail fix does not add an A record for a name that points to
+// another host when the HELO already resolves to the IP.
+func TestNeverANameThatCannotWork(t *testing.T) {
+	z := world(t)
+	judge := func(id analyze.Identity) analyze.Verdict { return analyze.Judge(context.Background(), z, id).Verdict }
+	for _, helo := range []string{"localhost.localdomain", "exch01.corp.example.test", "mail.lan"} {
+		// 192.0.2.20 has no PTR; the reporting MTA's name resolves to it.
+		v := judge(analyze.Identity{IP: netip.MustParseAddr("192.0.2.20"), HELO: helo, Names: []string{"h20.example.test"}})
+		if v.Problem != problem.NoPTR || !strings.Contains(v.Fix, "set the PTR of 192.0.2.20 to h20.example.test") || strings.Contains(v.Fix, helo+" must") {
+			t.Errorf("HELO %s: %s %q", helo, v.Problem, v.Fix)
+		}
+		// With no other name known, the fix asks for the relay's own name.
+		v = judge(analyze.Identity{IP: netip.MustParseAddr("192.0.2.20"), HELO: helo})
+		if strings.Contains(v.Fix, "to "+helo) {
+			t.Errorf("HELO %s alone: %q", helo, v.Fix)
+		}
+	}
+	// broken.example.test, 192.0.2.40's PTR, has no address here: adding
+	// one is right. A PTR name pointing elsewhere is not to be given a
+	// second address when the HELO already resolves to the IP.
+	v := judge(analyze.Identity{IP: netip.MustParseAddr("192.0.2.40"), HELO: "broken.example.test"})
+	if !strings.Contains(v.Fix, `"broken.example.test. IN A 192.0.2.40"`) {
+		t.Errorf("fcrdns-fail, name without address: %q", v.Fix)
+	}
+	v = judge(analyze.Identity{IP: netip.MustParseAddr("192.0.2.41"), HELO: "h41.example.test"})
+	if v.Problem != problem.FCrDNSFail || !strings.Contains(v.Fix, "changed from old.example.test (which points to 203.0.113.200) to h41.example.test, which already resolves to 192.0.2.41") || strings.Contains(v.Fix, "IN A") {
+		t.Errorf("fcrdns-fail, PTR name of another host: %s %q", v.Problem, v.Fix)
 	}
 }

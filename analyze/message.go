@@ -85,7 +85,12 @@ func Message(ctx context.Context, m *parse.Message, lim parse.Limits, opts Optio
 		refused.Raw = sprintf("(the connection %s refused, reconstructed from the bounce; address %s)", orName(bounce.RemoteMTA, "the remote server"), bounce.RelayIPHow())
 		refused.Parsed = true
 		refused.By = bounce.RemoteMTA
-		res = analyzePath(ctx, hops, &refused, opts)
+		conn := &refusedConn{hop: refused, names: []string{b.ReportingMTA, bounce.RelayIPName}}
+		if bounce.Problem.Known() {
+			// Offline, the reply is the evidence, as a log's refusal is.
+			conn.reported = []Problem{newProblem(bounce.Problem, sprintf("the remote server reported %s (offline: as the bounce says)", bounce.Problem))}
+		}
+		res = analyzePath(ctx, hops, conn, opts)
 	} else {
 		res = analyzePath(ctx, hops, nil, opts)
 		res.Verdict = Verdict{Status: Unknown, Blocker: RelayAddressUnknown,

@@ -65,7 +65,11 @@ func CheckRelay(ctx context.Context, r dns.Resolver, rel *Relay, opts RecheckOpt
 // identity is the relay as Judge sees it; offline, the problems its replies
 // reported are evidence too.
 func (rel *Relay) identity(offline bool) Identity {
-	id := Identity{IP: rel.IP, HELO: rel.checkHELO(), MayBeForged: rel.MayBeForged, MTA: rel.MTA}
+	id := Identity{IP: rel.IP, HELO: rel.checkHELO(), MayBeForged: rel.MayBeForged, Remote: !rel.Outbound()}
+	if rel.Outbound() {
+		// Inbound, the MTA that logged is ours, not the client's.
+		id.MTA = rel.MTA
+	}
 	// The logged reverse name shows drift online and is the evidence
 	// offline.
 	if len(rel.RDNSLogged) > 0 {

@@ -271,7 +271,7 @@ type RelayView struct {
 	// Story is the paragraph: who was refused how often by whom, what
 	// DNS says now and what is wrong.
 	Story  string
-	FixFor string // "fix (…)" or, for someone else's server, "tell its admin (…)"
+	FixFor string // "fix (who)"; for someone else's server the fix itself says its admin acts
 	Fix    string
 	// Example is one log line.
 	Example string
@@ -369,9 +369,6 @@ func relayView(r analyze.Relay, rv analyze.RelayVerdict) RelayView {
 		view.FixFor = "fix"
 		if v.Owner != "" {
 			view.FixFor = "fix (" + v.Owner.Describe() + ")"
-			if !r.Outbound() {
-				view.FixFor = "tell its admin (" + v.Owner.Describe() + ")"
-			}
 		}
 	}
 	if len(r.Examples) > 0 {

@@ -132,3 +132,32 @@ func TestSenderIPAndHELOFlags(t *testing.T) {
 		t.Errorf("bad --sender-ip: exit %d, want 64", code)
 	}
 }
+
+// TestOfflineBounceAgreesWithLogs: offline, a bounce's refusal and the
+// same refusal in a log are judged alike — by what the remote server said.
+func TestOfflineBounceAgreesWithLogs(t *testing.T) {
+	out, stderr, code := hopcheck(t, nil, "analyze", "--offline", "--format", "json", "testdata/bounces/dsn-gmail-5.7.25.eml")
+	var a struct {
+		Bounce  struct{ Diagnostic string }
+		Verdict struct{ Status, Problem, Owner, IP string }
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatalf("exit %d %s: %v", code, stderr, err)
+	}
+	reply := strings.Join(strings.Fields(a.Bounce.Diagnostic), " ")
+	line := "Nov 24 10:00:05 relay postfix/smtp[1705]: 4ZkQ9F2m3Hz9tw: to=<bob@gmail.com>, relay=gmail-smtp-in.l.google.com[198.51.100.27]:25, delay=4, delays=0.02/0.01/2/2, dsn=5.7.25, status=bounced (host gmail-smtp-in.l.google.com[198.51.100.27] said: " + reply + " (in reply to end of DATA command))\n"
+	out, stderr, _ = hopcheck(t, []byte(line), "logs", "--offline", "--year", "2026", "--format", "json", "-")
+	var l struct {
+		Relays []struct {
+			IP      string
+			Verdict struct{ Status, Problem, Owner string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &l); err != nil || len(l.Relays) != 1 {
+		t.Fatalf("logs: %v %s\n%s", err, stderr, out)
+	}
+	g := l.Relays[0]
+	if a.Verdict.Status != "misaligned" || g.IP != a.Verdict.IP || g.Verdict.Status != a.Verdict.Status || g.Verdict.Problem != a.Verdict.Problem || g.Verdict.Owner != a.Verdict.Owner {
+		t.Fatalf("analyze --offline %+v, logs --offline %+v", a.Verdict, g)
+	}
+}

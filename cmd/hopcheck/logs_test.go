@@ -174,7 +174,7 @@ func TestLogsTextRanking(t *testing.T) {
 		"PTR is vps123.provider.example (generic)",
 		"ALIGNED our relay 192.0.2.50",
 		"MISALIGNED client 192.0.2.40 (HELO broken.example.test, logged as broken.example.test)",
-		"tell its admin (the DNS admin of the name's domain)",
+		"fix (the DNS admin of the name's domain): the sender's admin must add the record",
 		"MISALIGNED client 198.51.100.7 (HELO shop.example) was refused 2 times by us",
 		"Refused for other reasons",
 		"Read 38 lines from testdata/logs-e2e/mixed.log: 16 events, 1 unknown",
