@@ -60,6 +60,9 @@ type HopResult struct {
 	// MTA is the relay's software as its own stamp on the previous hop
 	// names it.
 	MTA parse.MTA
+	// Platform names the big mail platform (Microsoft 365, Google, …) both
+	// ends of the hop belong to: the platform's own hop, not checked.
+	Platform string
 	// Refused marks the connection a bounce reported as refused, which left
 	// no Received field: its address came as Bounce.RelayIPSource says.
 	Refused bool
@@ -129,7 +132,10 @@ func analyzePath(ctx context.Context, hops []parse.Hop, refused *refusedConn, op
 	for i := range res.Hops {
 		h := &res.Hops[i]
 		h.Internal = h.IP.IsValid() && inPrefixes(h.IP, internal)
-		h.Checked = h.IP.IsValid() && !h.Internal
+		if h.IP.IsValid() && !h.Refused {
+			h.Platform = platformInternal(h)
+		}
+		h.Checked = h.IP.IsValid() && !h.Internal && h.Platform == ""
 		if i > 0 {
 			h.MTA = parse.StampMTA(res.Hops[i-1].Raw)
 		}

@@ -70,6 +70,7 @@ type jsonHop struct {
 	Time         string        `json:"time"`
 	DelaySeconds *float64      `json:"delay_seconds"`
 	Internal     bool          `json:"internal"`
+	Platform     string        `json:"platform"`
 	Parsed       bool          `json:"parsed"`
 	Raw          string        `json:"raw"`
 	Checks       jsonChecks    `json:"checks"`
@@ -160,7 +161,7 @@ func NewDocument(m *Message) Document {
 	}
 	for _, h := range res.Hops {
 		jh := jsonHop{Index: h.Index, IP: addr(h.IP), HELO: h.HELO, RDNS: h.RDNS, By: h.By, With: h.With,
-			ID: h.ID, Time: stamp(h.Time), Internal: h.Internal, Parsed: h.Parsed, Raw: h.Raw,
+			ID: h.ID, Time: stamp(h.Time), Internal: h.Internal, Platform: h.Platform, Parsed: h.Parsed, Raw: h.Raw,
 			Checks: checksJSON(h.Checks), Problems: problemsJSON(h.Problems)}
 		if h.HasDelay {
 			s := h.Delay.Seconds()

@@ -66,7 +66,7 @@ type HopView struct {
 	Judged  bool
 	Parsed  bool
 	IP      string
-	Side    string // external, internal, receiving side
+	Side    string // external, internal, receiving side, or a platform's own hop
 	Status  string // ok, the problem names, not checked
 	Bad     bool   // has problems
 	Checked bool
@@ -188,6 +188,8 @@ func hopView(h analyze.HopResult, judged int) HopView {
 	switch {
 	case h.Internal:
 		hv.Side = "internal"
+	case h.Platform != "":
+		hv.Side = h.Platform + "'s own hop"
 	case judged > 0 && h.Index > judged:
 		hv.Side = "receiving side" // after the hop the receiver judged
 	}
