@@ -78,6 +78,8 @@ func runCheck(args []string, e env) int {
 		err = usageError{"--ns-port " + strconv.Itoa(nsPort) + ": want 1 to 65535"}
 	case c.offline:
 		err = usageError{"check looks DNS up now: --offline does not apply"}
+	case c.format == "html" || c.format == "markdown":
+		err = usageError{"check writes text or json"}
 	default:
 		err = c.checkFormat()
 	}

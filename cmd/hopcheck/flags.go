@@ -22,7 +22,10 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // commonUsage documents the common flags in every command's help.
-const commonUsage = `  --format text|json   output format (default text)
+const commonUsage = `  --format FORMAT      text (default), json, html (one self-contained page)
+                       or markdown (for tickets)
+  --redact             replace the local parts of email addresses and
+                       Message-IDs, to share the report outside the team
   -o FILE              write the report to FILE
   --resolver ADDR      DNS server to ask, an IP[:PORT], repeatable
                        (default: /etc/resolv.conf)
@@ -44,10 +47,12 @@ type common struct {
 	offline   bool
 	internal  stringList
 	timeout   time.Duration
+	redact    bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.format, "format", "text", "output format: text or json")
+	fs.StringVar(&c.format, "format", "text", "output `FORMAT`: text, json, html or markdown")
+	fs.BoolVar(&c.redact, "redact", false, "replace the local parts of email addresses and Message-IDs")
 	fs.StringVar(&c.output, "o", "", "write the report to `FILE` instead of standard output")
 	fs.Var(&c.resolvers, "resolver", "ask this DNS server `ADDR[:PORT]` (repeatable; default: /etc/resolv.conf)")
 	fs.Var(&c.zones, "zone", "answer DNS from this RFC 1035 zone `FILE` (repeatable); with --resolver, only for the names it covers")
@@ -203,16 +208,30 @@ func (c *common) openOutput(e env) (io.Writer, func() error, error) {
 
 func (c *common) checkFormat() error {
 	switch c.format {
-	case "text", "json":
+	case "text", "json", "html", "markdown":
 		return nil
 	}
-	return usageError{fmt.Sprintf("--format %q: want text or json", c.format)}
+	return usageError{fmt.Sprintf("--format %q: want text, json, html or markdown", c.format)}
 }
 
-// render writes a message report in the chosen format.
+// render writes a message report in the chosen format, redacted when
+// asked; reports that show the time of the analysis show now.
 func (c *common) render(w io.Writer, e env, m *report.Message) error {
-	if c.format == "json" {
+	if c.redact {
+		m = report.Redact(m)
+	}
+	if m.Source.Time.IsZero() {
+		withTime := *m
+		withTime.Source.Time = time.Now()
+		m = &withTime
+	}
+	switch c.format {
+	case "json":
 		return report.JSON(w, m)
+	case "html":
+		return report.HTML(w, m, report.HTMLOptions{})
+	case "markdown":
+		return report.Markdown(w, m)
 	}
 	return report.Text(w, m, report.TextOptions{Color: useColor(w, e)})
 }

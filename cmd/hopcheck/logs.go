@@ -147,9 +147,18 @@ func runLogs(args []string, e env) int {
 	analyze.Rank(relays, verdicts)
 
 	view := report.NewLogs(src, report.LogSummary{Relays: relays, Verdicts: verdicts, Stats: agg.Stats()})
-	if f.format == "json" {
+	view.Source.Version, view.Source.Time = version(), time.Now()
+	if f.redact {
+		view = report.Redact(view)
+	}
+	switch f.format {
+	case "json":
 		err = report.LogsJSON(out, view)
-	} else {
+	case "html":
+		err = report.LogsHTML(out, view, report.HTMLOptions{})
+	case "markdown":
+		err = report.LogsMarkdown(out, view)
+	default:
 		err = report.LogsText(out, view, report.TextOptions{Color: useColor(w, e)})
 	}
 	if err == nil {
