@@ -46,6 +46,7 @@ func commands() []command {
 	return []command{
 		{"analyze", "pasted headers, a whole .eml, or a bounce → which relay is misaligned", runAnalyze, analyzeUsage},
 		{"logs", "MTA logs (also .gz, - for stdin) → relays refused for reverse DNS or HELO", runLogs, logsUsage},
+		{"tail", "follow a live mail log → alerts on misaligned relays, Prometheus metrics", runTail, tailUsage},
 		{"check", "a server's IP or name → PTR, forward DNS, HELO, SMTP banner, propagation", runCheck, checkUsage},
 		{"serve", "a local page to paste headers or a bounce into → the HTML report", runServe, serveUsage},
 	}
