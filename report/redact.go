@@ -7,7 +7,7 @@ import (
 )
 
 // View is a report view that Redact can copy.
-type View interface{ *Message | *Logs }
+type View interface{ *Message | *Logs | *Check }
 
 // Redact returns a deep copy of a view in which the local part of every
 // email address and Message-ID is replaced, in every string of the view

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"strconv"
+	"time"
 
 	"hopcheck/analyze"
 	"hopcheck/dns"
@@ -78,8 +80,6 @@ func runCheck(args []string, e env) int {
 		err = usageError{"--ns-port " + strconv.Itoa(nsPort) + ": want 1 to 65535"}
 	case c.offline:
 		err = usageError{"check looks DNS up now: --offline does not apply"}
-	case c.format == "html" || c.format == "markdown":
-		err = usageError{"check writes text or json"}
 	default:
 		err = c.checkFormat()
 	}
@@ -141,11 +141,7 @@ func runCheck(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "hopcheck: %v\n", err)
 		return exitUsage
 	}
-	if c.format == "json" {
-		err = report.CheckJSON(w, view)
-	} else {
-		err = report.CheckText(w, view, report.TextOptions{Color: useColor(w, e)})
-	}
+	err = c.renderCheck(w, e, view)
 	if err == nil {
 		err = closeOut()
 	}
@@ -160,4 +156,26 @@ func runCheck(args []string, e env) int {
 		return exitUnknown
 	}
 	return exitAligned
+}
+
+// renderCheck writes an audit in the chosen format, redacted when asked,
+// as render does for a message.
+func (c *common) renderCheck(w io.Writer, e env, v *report.Check) error {
+	if c.redact {
+		v = report.Redact(v)
+	}
+	if v.Source.Time.IsZero() {
+		withTime := *v
+		withTime.Source.Time = time.Now()
+		v = &withTime
+	}
+	switch c.format {
+	case "json":
+		return report.CheckJSON(w, v)
+	case "html":
+		return report.CheckHTML(w, v, report.HTMLOptions{})
+	case "markdown":
+		return report.CheckMarkdown(w, v)
+	}
+	return report.CheckText(w, v, report.TextOptions{Color: useColor(w, e)})
 }
