@@ -5,18 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-message"
+
+	"hopcheck/internal/textutil"
+	"hopcheck/parse/reply"
 )
 
 // Bounce is a non-delivery or delay report found in a message.
 type Bounce struct {
 	// Family names the shape that was recognised: "dsn" (RFC 3464), or the
 	// vendor whose human-readable text was recognised, with or without a
-	// delivery-status part: "exim", "qmail", "sendmail", "exchange", "gmail",
-	// "yahoo"; "text" is any other bounce text (a Postfix notice, a paste).
+	// delivery-status part: "exim" (GMX's and web.de's variant too),
+	// "qmail", "sendmail", "exchange" (classic, Exchange Online since 2017,
+	// Exchange 5.5 to 2003), "gmail" (2010 on), "yahoo", "opensmtpd",
+	// "postmaster" (a receiving Postfix's notice to its own postmaster);
+	// "text" is any other bounce text (a Postfix notice, a server's reply
+	// pasted alone or above the original).
 	Family string
 	// ReportingMTA is the MTA that reports: the DSN's Reporting-MTA without
 	// its "dns;" type, else the host the human text or the From address names.
@@ -36,6 +44,10 @@ type Bounce struct {
 	// "text/rfc822-headers", "inline" (found below a separator line in the
 	// text), or "" when Original is nil.
 	OriginalType string
+	// ClientIP is, for a receiving server's notice to its own postmaster
+	// (Postfix's "errors from NAME[IP]"), the address of the client it
+	// refused: the relay to judge. Invalid otherwise.
+	ClientIP netip.Addr
 }
 
 // BounceRecipient is the report on one recipient. Replies are kept as
@@ -45,8 +57,10 @@ type BounceRecipient struct {
 	OriginalRecipient string
 	// Action is failed, delayed, delivered, relayed or expanded, lower case.
 	Action string
-	// Status is the DSN's status code ("5.7.25"); empty for text-only
-	// bounces, whose code is in Diagnostic.
+	// Status is the DSN's status code ("5.7.25"), or the reply's own when
+	// it is more specific (a DSN's "5.0.0", a rewritten code); empty for
+	// text-only bounces, whose code is in Diagnostic, unless only the
+	// text of the reply carries it ("(#5.1.1)").
 	Status string
 	// RemoteMTA is the remote's name without "dns;", or as the human text
 	// gives it ("mx.example.test [192.0.2.1]").
@@ -88,6 +102,14 @@ func ReadBounce(m *Message, lim Limits) (*Bounce, error) {
 	if text == "" && p.html != "" {
 		text = htmlText(p.html)
 	}
+	var plainOrig []byte
+	if b == nil {
+		// Delivery-status fields written in the text itself, no MIME part
+		// of their own: "Final-Recipient:" and "Status:" blocks.
+		if b, plainOrig, err = readPlainDSN(text); err != nil {
+			return nil, err
+		}
+	}
 	tr, err := readBounceText(text, m.Header.Get("From"), m.Header.Get("Subject"))
 	if err != nil {
 		return nil, err
@@ -100,6 +122,9 @@ func ReadBounce(m *Message, lim Limits) (*Bounce, error) {
 	if orig == nil && tr != nil && tr.original != nil {
 		orig, origType = tr.original, "inline"
 	}
+	if orig == nil && plainOrig != nil {
+		orig, origType = plainOrig, "inline"
+	}
 	if orig != nil {
 		om, err := readOriginal(orig, lim)
 		if err != nil {
@@ -109,7 +134,97 @@ func ReadBounce(m *Message, lim Limits) (*Bounce, error) {
 			b.Original, b.OriginalType = om, origType
 		}
 	}
+	if tr != nil && tr.fromOriginal {
+		fromOriginal(b)
+	}
+	if tr != nil && tr.clientIP.IsValid() {
+		b.ClientIP = tr.clientIP
+	}
+	preferReplyStatus(b)
 	return b, nil
+}
+
+// preferReplyStatus makes a recipient's Status the remote server's own
+// enhanced code when its reply has one of the same class that is more
+// specific than what the DSN says: the DSN's "X.0.0", or a code that the
+// reporting MTA rewrote (Sendmail reports 5.1.1 for a 5.7.1 block-list
+// reply). A reply of another class leaves the DSN's status alone. A status written in the reply's text (qmail's "(#5.1.1)", one in
+// mid-text) counts when the reply has no other, and fills an empty Status.
+func preferReplyStatus(b *Bounce) {
+	for i := range b.Recipients {
+		r := &b.Recipients[i]
+		if r.Diagnostic == "" {
+			continue
+		}
+		rep := reply.Parse(r.Diagnostic)
+		st := rep.Status
+		if st == "" {
+			st = findStatus(rep.Text)
+		}
+		switch {
+		case st == "" || st == r.Status || isX00(st):
+		case r.Status == "":
+			if rep.Status == "" {
+				r.Status = st // classify would not find it
+			}
+		case st[0] == r.Status[0]:
+			r.Status = st
+		}
+	}
+}
+
+// isX00 reports a status code with no subject or detail: "5.0.0", "4.0.0".
+func isX00(st string) bool { return len(st) == 5 && st[1:] == ".0.0" }
+
+// fromOriginal completes a server's reply pasted without its notice from
+// the original pasted below it: the reply names neither the relay that got
+// it nor the recipient. The relay is the host that stamped the
+// original's newest Received field; the recipient the original's only To
+// address.
+func fromOriginal(b *Bounce) {
+	if b.Original == nil {
+		return
+	}
+	if b.ReportingMTA == "" {
+		if rs := b.Original.Received(); len(rs) > 0 {
+			b.ReportingMTA = Received(rs[0]).By
+		}
+	}
+	if len(b.Recipients) == 1 && b.Recipients[0].FinalRecipient == "" {
+		if to, err := b.Original.Header.AddressList("To"); err == nil && len(to) == 1 {
+			b.Recipients[0].FinalRecipient = to[0].Address
+		}
+	}
+}
+
+// readPlainDSN reads delivery-status fields that stand in a bounce's text
+// (above the returned original, if any), and returns the original below
+// its separator. nil when the text names no Final-Recipient.
+func readPlainDSN(text string) (*Bounce, []byte, error) {
+	if textutil.IndexFold(text, "final-recipient:") < 0 {
+		return nil, nil, nil
+	}
+	lines := strings.Split(text, "\n")
+	sep := findSeparator(lines)
+	found := false
+	for _, l := range lines[:sep] {
+		if hasPrefixFold(strings.TrimSpace(l), "final-recipient:") {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil, nil, nil
+	}
+	b, err := readDeliveryStatus([]byte(strings.Join(lines[:sep], "\n")))
+	if err != nil || b == nil {
+		return nil, nil, err
+	}
+	var orig []byte
+	if sep < len(lines) {
+		orig = []byte(strings.Join(lines[sep+1:], "\n"))
+	}
+	return b, orig, nil
 }
 
 // reportParts is what a walk over a bounce's MIME structure keeps: the
@@ -139,6 +254,11 @@ func collectParts(m *Message, lim Limits) (*reportParts, error) {
 	parts := 0
 	if err := p.walk(e, 0, &parts, lim); err != nil {
 		return nil, err
+	}
+	if e.MultipartReader() != nil && p.status == nil && p.orig == nil && p.text == "" && p.html == "" {
+		// A multipart whose boundary is missing, mismatched or indented
+		// yields no part: read its body as the text it is.
+		p.text = string(m.Body)
 	}
 	if p.overflow && p.report {
 		return nil, fmt.Errorf("bounce: report nests deeper than %d or has over %d parts: %w", maxMIMEDepth, maxMIMEParts, ErrTooLarge)

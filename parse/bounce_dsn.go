@@ -60,6 +60,13 @@ func readDeliveryStatus(data []byte) (*Bounce, error) {
 				continue
 			}
 			name := strings.ToLower(string(bytes.TrimSpace(line[:colon])))
+			if startsRecipient(group, name) {
+				// Recipient groups written without a blank line between
+				// them: a second Final-Recipient starts the next one.
+				if err := flush(); err != nil {
+					return nil, err
+				}
+			}
 			group = append(group, dsnField{name: name, lines: []string{string(bytes.TrimSpace(line[colon+1:]))}})
 		}
 	}
@@ -70,6 +77,22 @@ func readDeliveryStatus(data []byte) (*Bounce, error) {
 		return nil, nil
 	}
 	return b, nil
+}
+
+// startsRecipient reports whether a field named name opens a new recipient
+// group in a group that already names one: a Final-Recipient after a
+// Final-Recipient, an Original-Recipient after an Original-Recipient or
+// after the group's Action (Postfix writes Final-Recipient, then
+// Original-Recipient, then Action).
+func startsRecipient(group []dsnField, name string) bool {
+	for _, f := range group {
+		switch {
+		case name == "final-recipient" && f.name == "final-recipient",
+			name == "original-recipient" && (f.name == "original-recipient" || f.name == "action"):
+			return true
+		}
+	}
+	return false
 }
 
 // applyDSNGroup takes per-message fields the bounce lacks so far and, when
@@ -104,6 +127,11 @@ func applyDSNGroup(b *Bounce, group []dsnField) {
 			r.RemoteMTA = dsnName(v)
 		case "diagnostic-code":
 			r.Diagnostic = strings.TrimSpace(stripType(f.joined("\n")))
+			if typ, _, _ := strings.Cut(v, ";"); !strings.EqualFold(strings.TrimSpace(typ), "smtp") && isNumber(r.Diagnostic) {
+				// Sendmail's "X-Unix; 255": a local mailer's exit status,
+				// no SMTP reply; the notice's text says more.
+				r.Diagnostic = ""
+			}
 		case "last-attempt-date":
 			r.LastAttempt = dsnDate(v)
 		case "will-retry-until":

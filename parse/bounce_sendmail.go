@@ -19,8 +19,9 @@ func readSendmailText(lines []string, tr *textReport) {
 		cur     *BounceRecipient
 		reasons = map[string]string{}
 		replies = map[string][]string{}
-		rcpt    string // the address of the transcript's current RCPT, "" for other commands
-		started bool   // the current command's reply has begun
+		own     = map[string]string{} // Sendmail's own "550 5.1.1 <addr>... User unknown" lines
+		rcpt    string                // the address of the transcript's current RCPT, "" for other commands
+		started bool                  // the current command's reply has begun
 		host    string
 		order   []string // transcript RCPT addresses, for a notice without an addresses section
 	)
@@ -75,6 +76,10 @@ func readSendmailText(lines []string, tr *textReport) {
 					replies[rcpt], started = nil, true
 				}
 				replies[rcpt] = append(replies[rcpt], reply)
+			} else if addr, ok := sendmailOwnLine(t); ok {
+				if _, seen := own[addr]; !seen {
+					own[addr] = t
+				}
 			}
 		}
 	}
@@ -83,18 +88,52 @@ func readSendmailText(lines []string, tr *textReport) {
 			tr.recipients = append(tr.recipients, BounceRecipient{FinalRecipient: a})
 		}
 	}
+	if len(tr.recipients) == 0 && replies[""] != nil {
+		// The notice names no address, and the refusal came to another
+		// command (DATA): one recipient, whose address the DSN gives.
+		tr.recipients = append(tr.recipients, BounceRecipient{})
+	}
 	for i := range tr.recipients {
 		r := &tr.recipients[i]
 		key := strings.ToLower(r.FinalRecipient)
 		switch {
 		case replies[key] != nil:
 			r.Diagnostic = strings.Join(replies[key], "\n")
+		case own[key] != "":
+			r.Diagnostic = own[key]
 		case replies[""] != nil:
 			r.Diagnostic = strings.Join(replies[""], "\n")
-		default:
+		case !isNumber(reasons[key]):
+			// A local mailer's exit status ("(reason: 255)") is no reply.
 			r.Diagnostic = reasons[key]
 		}
 		r.RemoteMTA = host
 	}
 	setAction(tr.recipients, action)
+}
+
+// sendmailOwnLine reads a line Sendmail writes in the transcript about an
+// address itself — `550 5.1.1 <bob@example.test>... User unknown`, `554
+// 5.3.0 "|/usr/bin/procmail"... unknown mailer error 255` — and returns the
+// address, lower case, as the addresses section gives it.
+func sendmailOwnLine(t string) (string, bool) {
+	if len(t) < 10 || (t[0] != '4' && t[0] != '5') || !isDigitByte(t[1]) || !isDigitByte(t[2]) || t[3] != ' ' || statusAt(t, 4) == "" {
+		return "", false
+	}
+	addr, _, ok := strings.Cut(t[4+len(statusAt(t, 4)):], "...")
+	if !ok {
+		return "", false
+	}
+	addr = strings.TrimSpace(addr)
+	return strings.ToLower(strings.Trim(addr, "<>")), addr != ""
+}
+
+// isNumber reports whether s is made of digits only (and is not empty).
+func isNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigitByte(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -16,6 +17,17 @@ type textReport struct {
 	arrival         time.Time
 	recipients      []BounceRecipient
 	original        []byte // the text below a separator line, nil when none
+	// fromOriginal: the report names neither the relay nor the recipient
+	// (a server's reply pasted alone, Postfix's "Delivery report
+	// unavailable"); ReadBounce takes them from the original.
+	fromOriginal bool
+	// clientIP is the refused client's address when the report is a
+	// receiving server's notice to its postmaster.
+	clientIP netip.Addr
+	// noReporter: the report's own sender is no relay of the path (the
+	// receiving server that refused); the From address names no
+	// reporting MTA.
+	noReporter bool
 }
 
 // bounceFamily is one shape of human-readable bounce: the phrases that
@@ -36,8 +48,10 @@ var bounceFamilies = [...]*bounceFamily{
 	&exchangeFamily,
 	&gmailFamily,
 	&yahooFamily,
+	&openSMTPDFamily,
 	&qmailFamily,
 	&eximFamily,
+	&postmasterFamily,
 	&sendmailFamily,
 	&textFamily,
 }
@@ -62,7 +76,7 @@ func readBounceText(text, from, subject string) (*textReport, error) {
 	report := lines[:sep]
 	fam := detectFamily(report)
 	if fam == nil {
-		if sep == len(lines) && !containsAnyFold(subject, bounceSubjects) {
+		if sep == len(lines) && !containsAnyFold(subject, bounceSubjects) && !startsWithReply(report) {
 			return nil, nil
 		}
 		fam = &textFamily
@@ -75,7 +89,7 @@ func readBounceText(text, from, subject string) (*textReport, error) {
 	if len(tr.recipients) > maxBounceRecipient {
 		return nil, fmt.Errorf("bounce: over %d recipients: %w", maxBounceRecipient, ErrTooLarge)
 	}
-	if tr.reportingMTA == "" {
+	if tr.reportingMTA == "" && !tr.noReporter {
 		tr.reportingMTA = addressHost(from)
 	}
 	if sep < len(lines) {
@@ -84,14 +98,23 @@ func readBounceText(text, from, subject string) (*textReport, error) {
 	return tr, nil
 }
 
+// maxJoinedLines bounds how far detectFamily looks for a marker split over
+// two lines: the phrases that name a family open the notice.
+const maxJoinedLines = 200
+
 // detectFamily returns the first of bounceFamilies whose markers the
-// report's lines carry, or nil.
+// report's lines carry, or nil. A marker may be split over two lines by a
+// mail client's wrapping: each line is also read joined to the next.
 func detectFamily(lines []string) *bounceFamily {
 	best := len(bounceFamilies)
-	for _, l := range lines {
+	for n, l := range lines {
+		joined := ""
+		if n+1 < len(lines) && n < maxJoinedLines {
+			joined = strings.TrimSpace(l) + " " + strings.TrimSpace(lines[n+1])
+		}
 		for i := 0; i < best; i++ {
 			for _, m := range bounceFamilies[i].markers {
-				if strings.Contains(l, m) {
+				if strings.Contains(l, m) || joined != "" && strings.Contains(joined, m) {
 					best = i
 					break
 				}
@@ -109,21 +132,32 @@ func detectFamily(lines []string) *bounceFamily {
 
 // separatorNames are the words of "----- … -----" lines that introduce a
 // returned original, lower case.
-var separatorNames = []string{"original message follows", "message header follows", "original message", "original message headers", "returned mail follows", "returned message", "undelivered message", "message headers follow", "headers of the original message"}
+var separatorNames = []string{"original message follows", "message header follows", "original message", "original message headers", "returned mail follows", "returned message", "undelivered message", "message headers follow", "headers of the original message",
+	"the header of the original message is following.", "the header of the original message is following"}
 
 // findSeparator returns the index of the line that introduces the returned
-// original, or len(lines) when there is none. A bare line of dashes counts
-// only when header fields follow it.
+// original, or len(lines) when there is none. A bare line of dashes, a
+// line "Original message" and a blank line count only when header fields
+// follow them (after a blank line: a header section with a Received field,
+// as below a server's reply pasted on top).
 func findSeparator(lines []string) int {
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
 		switch {
 		case t == "":
+			if i > 0 && linesHaveReceived(lines[i+1:]) {
+				return i
+			}
 			continue
 		case strings.Contains(t, "This is a copy of the message"),
 			strings.HasPrefix(t, "--- Below this line is"),
-			strings.EqualFold(t, "Original message headers:"):
+			strings.EqualFold(t, "Original message headers:"),
+			strings.EqualFold(t, "Original message headers"):
 			return i
+		case strings.EqualFold(strings.TrimSuffix(t, ":"), "Original message"):
+			if nextIsField(lines[i+1:]) {
+				return i
+			}
 		case t[0] == '-' || t[0] == '=':
 			name := strings.ToLower(strings.Trim(t, "-= "))
 			if name == "" {
@@ -140,6 +174,48 @@ func findSeparator(lines []string) int {
 		}
 	}
 	return len(lines)
+}
+
+// linesHaveReceived reports whether lines start (after blank lines) with a
+// header section that holds a Received field among its first fields.
+func linesHaveReceived(lines []string) bool {
+	n := 0
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			if n == 0 {
+				continue
+			}
+			return false
+		}
+		if n++; n > 64 || l[0] != ' ' && l[0] != '\t' && !isFieldLine([]byte(t)) {
+			return false
+		}
+		if hasPrefixFold(t, "Received:") {
+			return true
+		}
+	}
+	return false
+}
+
+// startsWithReply reports whether a text holds an SMTP refusal as a server
+// wrote it, pasted alone or on top of the original: a line opening with a
+// 4xx or 5xx code and an enhanced status code ("550-5.7.25 …", "550 5.7.1
+// …"), or two lines with the same code prefix.
+func startsWithReply(lines []string) bool {
+	prev := ""
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if len(t) < 4 || (t[0] != '4' && t[0] != '5') || !isDigitByte(t[1]) || !isDigitByte(t[2]) || (t[3] != ' ' && t[3] != '-') {
+			prev = ""
+			continue
+		}
+		if statusAt(t, 4) != "" || prev == t[:3] {
+			return true
+		}
+		prev = t[:3]
+	}
+	return false
 }
 
 // nextIsField reports whether the first non-blank line looks like a header
@@ -231,6 +307,10 @@ func htmlText(s string) string {
 			}
 		case "br", "p", "div", "tr", "li", "pre", "table", "h1", "h2", "h3", "h4", "h5", "h6":
 			b.WriteByte('\n')
+		case "td", "th":
+			if closing {
+				b.WriteByte('\t')
+			}
 		}
 	}
 	return html.UnescapeString(b.String())

@@ -85,3 +85,19 @@ func validTarget(s string) bool {
 	}
 	return true
 }
+
+// readLine reads one line including its end, failing with ErrTooLarge once
+// more than max bytes would be needed.
+func readLine(br *bufio.Reader, max int64) ([]byte, error) {
+	var out []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if int64(len(out)+len(chunk)) > max {
+			return nil, fmt.Errorf("line over %d bytes: %w", max, ErrTooLarge)
+		}
+		out = append(out, chunk...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return out, err
+		}
+	}
+}

@@ -30,13 +30,18 @@ var DefaultLimits = Limits{MaxHeaderBytes: 10 << 20, MaxBodyBytes: 10 << 20}
 var ErrTooLarge = errors.New("input too large")
 
 // InputError is input that cannot be read as a message, with the line where
-// reading stopped.
+// reading stopped (0 when no line is to blame: the input as a whole).
 type InputError struct {
-	Line int // 1-based line in the input
+	Line int // 1-based line in the input; 0 for the input as a whole
 	Err  error
 }
 
-func (e *InputError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *InputError) Error() string {
+	if e.Line <= 0 {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Message is what ReadMessage found: a header section and the body after it.
@@ -46,8 +51,18 @@ type Message struct {
 	// whole input is the Body.
 	Header mail.Header
 	// Body is the raw (undecoded) body, at most Limits.MaxBodyBytes of it.
+	// For a quoted paste it is the text with the quoting removed.
 	Body          []byte
 	BodyTruncated bool
+	// Shape says how the input was laid out, one of the Shape constants
+	// ("eml", "headers", "quoted", "gmail-original", …); a paste whose
+	// continuation lines had lost their indentation adds "+rewrapped"
+	// ("rewrapped" alone for a plain header paste).
+	Shape string
+	// Warnings are what the reader noticed and the user should hear, in
+	// plain words: an mbox with several messages of which only the first
+	// was read.
+	Warnings []string
 }
 
 // Received returns the values of the Received fields in header order, the
@@ -57,131 +72,101 @@ func (m *Message) Received() []string { return m.Header.Values("Received") }
 // ReadMessage reads a message as users supply one: a whole .eml, an mbox
 // entry (its "From " line is skipped), or a headers-only paste with CRLF or LF
 // line ends, leading blank lines, a byte order mark, a common indentation
-// added by copy and paste, and no body. Field values are unfolded; RFC 2047
-// encoded words are left for the caller (mail.Header.Text decodes them).
+// added by copy and paste, and no body; and the pasted shapes ReadMessage
+// recognises in one place (paste.go): headers quoted with "> ", Gmail's "Show
+// original" page copied whole, Outlook's "Internet headers" box, a few lines
+// of the user's own words above the headers, and headers whose continuation
+// lines lost their indentation. Field values are unfolded; RFC 2047 encoded
+// words are left for the caller (mail.Header.Text decodes them).
+//
+// It reads r until the first end of file and never after it, so that one
+// Ctrl-D ends a paste on a terminal. At most lim.MaxHeaderBytes +
+// lim.MaxBodyBytes are kept; the rest is read and discarded.
+//
+// It is lenient: input with no header section is returned whole as the Body
+// (Shape "text"), and empty input as an empty Message (Shape "empty").
+// Input.Check makes such input a clear error for a user.
 func ReadMessage(r io.Reader, lim Limits) (*Message, error) {
-	br := bufio.NewReaderSize(r, 8<<10)
-	head, line, err := readHeaderBlock(br, lim.MaxHeaderBytes)
+	src := &onceEOF{r: r}
+	data, more, err := readUpTo(src, lim.MaxHeaderBytes+max(lim.MaxBodyBytes, 0))
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return nil, ie
+		}
+		return nil, &InputError{Err: err}
+	}
+	p, err := readPaste(data, lim, more)
 	if err != nil {
 		return nil, err
 	}
-	m := &Message{}
-	if head.fields {
-		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(head.data)))
+	m := &Message{Body: p.body, Shape: p.shape}
+	if p.header != nil {
+		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(p.header)))
 		if err != nil {
-			return nil, &InputError{Line: head.firstLine, Err: err}
+			return nil, &InputError{Line: p.headerLine, Err: err}
 		}
 		m.Header = mail.Header{Header: message.Header{Header: h}}
-	} else {
-		m.Body = head.data
 	}
-	body, truncated, err := readBounded(br, lim.MaxBodyBytes-int64(len(m.Body)))
-	if err != nil {
-		return nil, &InputError{Line: line, Err: err}
+	if int64(len(m.Body)) > lim.MaxBodyBytes {
+		m.Body = m.Body[:max(lim.MaxBodyBytes, 0)]
+		m.BodyTruncated = true
 	}
-	m.Body = append(m.Body, body...)
-	m.BodyTruncated = truncated
+	var mbox mboxCounter
+	if p.mbox {
+		mbox.start()
+		mbox.Write(p.body)
+	}
+	if more {
+		// Drain the rest so that a pipe writer is not left blocked.
+		var w io.Writer = io.Discard
+		if p.mbox {
+			w = &mbox
+		}
+		if _, err := io.Copy(w, src); err != nil {
+			return nil, &InputError{Err: err}
+		}
+		m.BodyTruncated = true // at least the byte that showed there was more
+	}
+	if w := mbox.warning(); w != "" {
+		m.Warnings = append(m.Warnings, w)
+	}
 	return m, nil
 }
 
-type headerBlock struct {
-	data      []byte // the header section, de-indented, or the first text line when fields is false
-	fields    bool   // the input starts with header fields
-	firstLine int    // the input line data starts at
+// onceEOF reads r until its first error (io.EOF included) and then
+// returns that error without reading r again: on a terminal, a read after
+// end of file would wait for another Ctrl-D.
+type onceEOF struct {
+	r   io.Reader
+	err error
 }
 
-// readHeaderBlock reads up to and including the blank line that ends the
-// header section, skipping what precedes it in pastes. It returns the line
-// number the body starts at.
-func readHeaderBlock(br *bufio.Reader, max int64) (headerBlock, int, error) {
-	var (
-		hb     headerBlock
-		indent []byte
-		read   int64
-		line   int
-	)
-	for {
-		raw, err := readLine(br, max-read)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return hb, line, &InputError{Line: line + 1, Err: err}
-		}
-		if len(raw) == 0 && errors.Is(err, io.EOF) {
-			return hb, line, nil
-		}
-		line++
-		read += int64(len(raw))
-		text := bytes.TrimRight(raw, "\r\n")
-		if hb.firstLine == 0 {
-			if line == 1 {
-				text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
-			}
-			if len(bytes.TrimSpace(text)) == 0 || (!hb.fields && bytes.HasPrefix(text, []byte("From "))) {
-				if errors.Is(err, io.EOF) {
-					return hb, line, nil
-				}
-				continue
-			}
-			hb.firstLine = line
-			indent = text[:len(text)-len(bytes.TrimLeft(text, " \t"))]
-			indent = append([]byte(nil), indent...)
-			if !isFieldLine(text[len(indent):]) {
-				// Not a header section: hand the text over as the body.
-				hb.data = append(hb.data, raw...)
-				return hb, line + 1, nil
-			}
-			hb.fields = true
-		}
-		if len(bytes.TrimSpace(text)) == 0 {
-			return hb, line + 1, nil
-		}
-		text = bytes.TrimPrefix(text, indent)
-		if text[0] != ' ' && text[0] != '\t' && !isFieldLine(text) {
-			return hb, line, &InputError{Line: line, Err: fmt.Errorf("not a header field or continuation: %.40q", text)}
-		}
-		start := len(hb.data)
-		hb.data = append(hb.data, text...)
-		// A bare CR is no line end in a header (RFC 5322 2.2); left in a
-		// value it would rewind the terminal line the value is shown on.
-		for i := start; i < len(hb.data); i++ {
-			if hb.data[i] == '\r' {
-				hb.data[i] = ' '
-			}
-		}
-		hb.data = append(hb.data, '\r', '\n')
-		if errors.Is(err, io.EOF) {
-			return hb, line + 1, nil
-		}
+func (o *onceEOF) Read(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
 	}
+	n, err := o.r.Read(p)
+	if err != nil {
+		o.err = err
+	}
+	return n, err
 }
 
-// readLine reads one line including its end, failing with ErrTooLarge once
-// more than max bytes would be needed.
-func readLine(br *bufio.Reader, max int64) ([]byte, error) {
-	var out []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if int64(len(out)+len(chunk)) > max {
-			return nil, fmt.Errorf("header section over %d bytes: %w", max, ErrTooLarge)
-		}
-		out = append(out, chunk...)
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return out, err
-		}
+// readUpTo reads r to its end keeping at most limit bytes; more reports
+// that r held more than that, which is left unread but for one byte.
+func readUpTo(r io.Reader, limit int64) (data []byte, more bool, err error) {
+	if limit < 0 {
+		limit = 0
 	}
-}
-
-// readBounded reads the rest of br, keeping at most max bytes and draining
-// the remainder so a pipe writer is not left blocked.
-func readBounded(br *bufio.Reader, max int64) ([]byte, bool, error) {
-	if max < 0 {
-		max = 0
-	}
-	data, err := io.ReadAll(io.LimitReader(br, max))
+	data, err = io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, false, err
 	}
-	n, err := io.Copy(io.Discard, br)
-	return data, n > 0, err
+	if int64(len(data)) > limit {
+		return data[:limit], true, nil
+	}
+	return data, false, nil
 }
 
 // isFieldLine reports whether line starts like a header field: a name of
@@ -192,6 +177,23 @@ func isFieldLine(line []byte) bool {
 		case c == ':':
 			return i > 0
 		case c <= ' ' || c > '~':
+			return false
+		}
+	}
+	return false
+}
+
+// isNamedField reports whether line starts with a header field name as mail
+// software writes one — a letter, then letters, digits and hyphens — and a
+// colon that does not open a URL ("https://…" in a wrapped value).
+func isNamedField(line []byte) bool {
+	for i, c := range line {
+		switch {
+		case c == ':':
+			return i > 0 && !bytes.HasPrefix(line[i+1:], []byte("//"))
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '-' || c == '_'):
+		default:
 			return false
 		}
 	}

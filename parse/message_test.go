@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -113,6 +115,18 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add([]byte("From x\n  Received: a\n  \tb\n\n"))
 	f.Add([]byte("\xef\xbb\xbf\n\nplain text"))
 	f.Add([]byte("A:\n:\n \n"))
+	// Every paste shape: quoted, Gmail's page, Outlook's box, rewrapped, …
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "messages", "*.eml"))
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{"> > Received: x\n>> y\n", "Original Message\nMessage ID\tx\nCopy to clipboard\nReceived: a\n",
+		"Microsoft Mail Internet Headers Version 2.0\n", "Received: from a (b\nby c;\nSubject: (x\nTo: y\n", "Hi:\n\nReceived: x\n",
+		"From x\n\nFrom y\n\nFrom z\n", "\xc2\xa0Received: a\n\xc2\xa0\xc2\xa0b\n"} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		lim := Limits{MaxHeaderBytes: 4 << 10, MaxBodyBytes: 4 << 10}
 		m, err := ReadMessage(bytes.NewReader(in), lim)

@@ -26,7 +26,16 @@ const MaxReceivedLen = 32 << 10
 // "(rdns [ip])" (Postfix, Sendmail, Gmail, OpenSMTPD, Courier),
 // "([ip]:port helo=x)" after a verified name (Exim), "(HELO x) (ip)" after
 // the reverse name (qmail, Yahoo, IronPort) and "(ip)" after the HELO name
-// (Exchange, which records no reverse name).
+// (Exchange, which records no reverse name). The long tail too: an empty
+// from value ("from ([ip]) by …"); "(HELO x)" with the address only in a
+// "[ip]" from value or word (CommuniGate Pro, MailAnyone), and HELO, EHLO or
+// LHLO anywhere in a comment ("(account user HELO x)"); CommuniGate's
+// "name ([ip] verified)"; qmail's "name (ip)", which leaves out "(HELO x)"
+// when the HELO equals the reverse name; ports written "[ip]:port",
+// "[ip:port]" (Ecelerity) or "[a.b.c.d.port]" (Exim 3); Obtuse smtpd's
+// `name(ip), claiming to be "x" via SMTP by host,`; placeholders in the
+// reverse name's place ("unknown", "<unknown>", Courier's "softdnserr", an
+// address). Control bytes stay inside the word they are in.
 func Received(value string) Hop {
 	raw := trimSpace(value)
 	h := Hop{Raw: raw}
@@ -88,7 +97,7 @@ type lexer struct {
 
 func (lx *lexer) next() token {
 	s := lx.s
-	for lx.i < len(s) && (isSpace(s[lx.i]) || s[lx.i] == ')') { // a stray ')' closes nothing
+	for lx.i < len(s) && (isSpace(s[lx.i]) || s[lx.i] == '\v' || s[lx.i] == '\f' || s[lx.i] == ')') { // a stray ')' closes nothing
 		lx.i++
 	}
 	if lx.i >= len(s) {
@@ -122,7 +131,9 @@ func (lx *lexer) next() token {
 }
 
 // wordStop marks the bytes that end a word, or (the quote) need a look.
-var wordStop = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, '(': true, ')': true, ';': true, '"': true}
+// Vertical tab and form feed separate words too; other control bytes (a
+// NUL) stay inside the word they are in, so they never shift a field.
+var wordStop = [256]bool{' ': true, '\t': true, '\r': true, '\n': true, '\v': true, '\f': true, '(': true, ')': true, ';': true, '"': true}
 
 // commentStop marks the bytes that matter inside a comment.
 var commentStop = [256]bool{'\\': true, '(': true, ')': true}
@@ -230,6 +241,10 @@ type stamp struct {
 	bareIP    netip.Addr // "(ip)", "(user@ip)"
 	plain     string     // Exim's sender_fullhost "rdns (helo) [ip]"
 	literalIP netip.Addr // a bare "[ip]" word after the from comments
+	verified  bool       // CommuniGate's "([ip] verified)": the from name is the verified reverse name
+	claimed   string     // Obtuse smtpd's `claiming to be "helo"`
+	placeTemp bool       // the reverse name slot says the lookup failed (Courier's "softdnserr")
+	heloNext  bool       // a HELO, EHLO or LHLO word was seen inside a comment; its name comes next
 
 	lastSemi int
 }
@@ -254,12 +269,20 @@ func (st *stamp) scan(s string) {
 			continue
 		case tokComment:
 			withOpen = false
+			if needValue && cl == clFrom {
+				// "from ([192.0.2.1]) by …", "from  (HELO x) …": the from
+				// value is empty and the comment is about the client.
+				needValue = false
+			}
 			tlsComment = st.comment(cl, needValue, t)
 			continue
 		}
 		w := s[t.start:t.end]
 		prevTLS := tlsComment
 		tlsComment = -1
+		if needValue && cl == clFrom && keyword(w) != clNone {
+			needValue = false // "from by …": no from value at all
+		}
 		if needValue {
 			needValue = false
 			if cl == clWith {
@@ -280,6 +303,9 @@ func (st *stamp) scan(s string) {
 			continue
 		}
 		st.leadSeen = true
+		if cl == clFrom && len(w) > 1 && w[0] == '"' && st.claimed == "" && claimingAt(s, t.start) {
+			st.claimed = strings.Trim(w, "\"") // Obtuse smtpd: `name(ip), claiming to be "helo"`
+		}
 		switch {
 		case tlsWord >= 0:
 			st.tls = squash(s[tlsWord:t.end])
@@ -292,20 +318,27 @@ func (st *stamp) scan(s string) {
 		case withOpen:
 			st.withEnd = t.end
 		case cl == clFrom && w[0] == '[' && !st.literalIP.IsValid():
-			st.literalIP, _ = textutil.ParseAddr(w)
+			st.literalIP, _ = stampAddr(w)
 		}
 	}
+}
+
+// claimingAt reports whether the word at s[i] follows "claiming to be ",
+// as Obtuse smtpd writes the HELO name.
+func claimingAt(s string, i int) bool {
+	const p = "claiming to be "
+	return i >= len(p) && strings.EqualFold(s[i-len(p):i], p)
 }
 
 func (st *stamp) setValue(cl clause, w string) {
 	switch cl {
 	case clFrom:
 		if st.from == "" {
-			st.from = w
+			st.from = strings.TrimRight(w, ",") // Obtuse smtpd: "from name(ip), claiming …"
 		}
 	case clBy:
 		if st.by == "" {
-			st.by = w
+			st.by = strings.TrimRight(w, ",")
 		}
 	case clID:
 		if st.id == "" {
@@ -341,13 +374,43 @@ func (st *stamp) comment(cl clause, needValue bool, t token) int {
 		st.exim = true
 	case cl == clFrom && !needValue && tlsAt < 0:
 		if st.addrIP.IsValid() || st.bareIP.IsValid() {
-			// The address is known; later comments can only add Sendmail's flag.
+			// The address is known; later comments can only add Sendmail's
+			// flag, or a HELO name after the address (IronPort, CommuniGate).
 			st.forged = st.forged || strings.EqualFold(in, "may be forged")
+			if !st.hasQHELO {
+				st.heloComment(in)
+			}
 			break
 		}
 		st.fromComment(in)
 	}
 	return tlsAt
+}
+
+// heloComment reads the HELO name a comment records after the words HELO,
+// EHLO or LHLO: "(HELO x)", CommuniGate's "(account user@x HELO name)".
+func (st *stamp) heloComment(in string) {
+	lx := lexer{s: in}
+	next := false
+	for {
+		t := lx.next()
+		if t.kind == tokEOF {
+			return
+		}
+		if t.kind != tokWord {
+			continue
+		}
+		w := in[t.start:t.end]
+		if next {
+			st.qmailHELO, st.hasQHELO = w, true
+			return
+		}
+		next = isHELOWord(w)
+	}
+}
+
+func isHELOWord(w string) bool {
+	return strings.EqualFold(w, "HELO") || strings.EqualFold(w, "EHLO") || strings.EqualFold(w, "LHLO")
 }
 
 // tlsOf returns the TLS details a comment records, or "".
@@ -391,12 +454,24 @@ func (st *stamp) fromComment(in string) {
 		}
 		w := in[t.start:t.end]
 		words++
+		if st.heloNext {
+			st.heloNext = false
+			if !st.hasQHELO {
+				st.qmailHELO, st.hasQHELO = w, true
+			}
+			prev = w
+			continue
+		}
 		switch {
-		case words == 1 && (strings.EqualFold(w, "HELO") || strings.EqualFold(w, "EHLO")):
+		case words == 1 && isHELOWord(w):
 			if !st.hasQHELO {
 				st.qmailHELO, st.hasQHELO = trimSpace(in[t.end:]), true
 			}
 			return
+		case isHELOWord(w):
+			st.heloNext = true // CommuniGate: "(account user@x HELO name)"
+		case strings.EqualFold(w, "verified") && prev != "" && prev[0] == '[' && st.addrIP.IsValid():
+			st.verified = true // CommuniGate: "([ip] verified)"
 		case strings.HasPrefix(w, "helo="):
 			st.eximHost = true
 			if st.helo == "" {
@@ -405,16 +480,18 @@ func (st *stamp) fromComment(in string) {
 		case strings.HasPrefix(w, "port="), strings.HasPrefix(w, "ident="):
 			st.eximHost = true
 		case w[0] == '[':
-			if ip, port := textutil.ParseAddr(w); ip.IsValid() && !st.addrIP.IsValid() {
+			if ip, port := stampAddr(w); ip.IsValid() && !st.addrIP.IsValid() {
 				st.addrIP, st.addrName = ip, prev
 				st.eximHost = st.eximHost || port
+				st.placeTemp = strings.EqualFold(prev, "softdnserr")
 			}
 		}
 		prev = w
 	}
+	st.heloNext = false
 	if words == 1 && prev != "" && prev[0] != '[' && !strings.Contains(prev, "=") {
 		at := strings.LastIndexByte(prev, '@') + 1 // qmail writes "(user@ip)"
-		if ip, _ := textutil.ParseAddr(prev[at:]); ip.IsValid() {
+		if ip, _ := stampAddr(prev[at:]); ip.IsValid() {
 			if !st.bareIP.IsValid() {
 				st.bareIP = ip
 			}
@@ -445,24 +522,45 @@ func (st *stamp) fill(h *Hop) {
 	}
 	from := st.from
 	eximHost := st.eximHost || (st.exim && st.addrName == "")
+	fromIP, _ := stampAddr(from)
 	switch {
-	case st.hasQHELO:
-		h.HELO, h.RDNS = st.qmailHELO, rdnsOf(from)
+	case st.claimed != "":
+		// Obtuse smtpd: `from rdns(ip), claiming to be "helo"`.
+		h.HELO, h.RDNS, h.IP = st.claimed, rdnsOf(from), st.bareIP
 		h.RDNSRecorded = from != ""
+		if !h.IP.IsValid() {
+			h.IP = fromIP
+		}
+	case st.hasQHELO:
+		// qmail, Yahoo, IronPort: "rdns (HELO x) (ip)"; CommuniGate:
+		// "[ip] (HELO x)", where the from value is the address itself.
+		h.HELO, h.RDNS = st.qmailHELO, rdnsOf(from)
+		h.RDNSRecorded = from != "" && !fromIP.IsValid() && from[0] != '['
 		h.IP = st.bareIP
 		if !h.IP.IsValid() {
 			h.IP = st.addrIP
 		}
+		if !h.IP.IsValid() {
+			h.IP = st.literalIP
+		}
+		if !h.IP.IsValid() {
+			h.IP = fromIP
+		}
+	case st.verified:
+		// CommuniGate: "name ([ip] verified)": the name is the client's
+		// verified reverse name, and what it said in HELO.
+		h.HELO, h.RDNS, h.IP = from, rdnsOf(from), st.addrIP
+		h.RDNSRecorded = true
 	case st.addrIP.IsValid() && (st.addrName != "" || !eximHost):
 		h.HELO, h.RDNS, h.IP = from, rdnsOf(st.addrName), st.addrIP
-		h.RDNSRecorded = st.addrName != ""
+		h.RDNSRecorded = st.addrName != "" && !st.placeTemp
 	case eximHost && (st.addrIP.IsValid() || st.helo != ""):
 		// Exim's sender_rcvhost: the verified name (or the literal) comes
 		// first, and helo= only when the HELO differed from it.
 		h.RDNS, h.IP, h.HELO = rdnsOf(from), st.addrIP, from
 		h.RDNSRecorded = true
 		if !h.IP.IsValid() {
-			h.IP, _ = textutil.ParseAddr(from)
+			h.IP = fromIP
 		}
 		if st.helo != "" {
 			h.HELO = st.helo
@@ -474,9 +572,14 @@ func (st *stamp) fill(h *Hop) {
 		}
 	case st.bareIP.IsValid():
 		h.HELO, h.IP = from, st.bareIP
+		if st.qmailNoHELO(h) {
+			// qmail leaves out "(HELO x)" when the HELO equals the reverse
+			// name: the from name is both.
+			h.RDNS, h.RDNSRecorded = rdnsOf(from), true
+		}
 	default:
 		h.HELO = from
-		if ip, _ := textutil.ParseAddr(from); ip.IsValid() {
+		if ip := fromIP; ip.IsValid() {
 			h.IP = ip
 			if from[0] != '[' {
 				h.HELO = "" // Yahoo's "from 192.0.2.10 … with HTTP" names the client, not a HELO
@@ -487,19 +590,94 @@ func (st *stamp) fill(h *Hop) {
 	}
 }
 
+// qmailNoHELO reports whether a "from name (ip)" stamp is qmail-smtpd's,
+// which writes "(HELO x)" only when the HELO differs from the reverse name:
+// a date without a weekday ("10 Mar 2026 20:12:09 -0000"), no comment after
+// the by value, and no Microsoft SMTP Server (which writes "from helo (ip)"
+// and records no reverse name).
+func (st *stamp) qmailNoHELO(h *Hop) bool {
+	if st.from == "" || strings.EqualFold(st.from, "unknown") || strings.Contains(h.With, "Microsoft") || st.lastSemi < 0 {
+		return false
+	}
+	if _, ip := stampAddr(st.from); ip {
+		return false
+	}
+	date := trimSpace(st.s[st.lastSemi+1:])
+	if date == "" || !isDigitByte(date[0]) {
+		return false
+	}
+	// "by host with …": nothing between the by value and "with".
+	i := strings.Index(st.s, " by "+st.by)
+	if i < 0 {
+		return false
+	}
+	rest := trimSpace(st.s[i+len(" by ")+len(st.by):])
+	return hasPrefixFold(rest, "with ")
+}
+
+// stampAddr reads an address as stamps write it: textutil.ParseAddr's
+// spellings and those it lacks — an IPv4 address with its port inside the
+// brackets ("[192.0.2.1:4321]", Ecelerity) or as a fifth part
+// ("[192.0.2.1.4321]", Exim 3; "192.0.2.1.4321"). port reports a port.
+func stampAddr(w string) (netip.Addr, bool) {
+	if ip, port := textutil.ParseAddr(w); ip.IsValid() {
+		return ip, port
+	}
+	if j := strings.IndexByte(w, ']'); j > 0 && w[0] == '[' && isControl(w[j+1:]) {
+		// "[192.0.2.1]" followed by control bytes, which hide no port.
+		if ip, _ := textutil.ParseAddr(w[:j+1]); ip.IsValid() {
+			return ip, false
+		}
+	}
+	s := strings.TrimPrefix(w, "[")
+	if i := strings.IndexByte(s, ']'); i >= 0 {
+		s = s[:i]
+	}
+	i := strings.LastIndexAny(s, ":.")
+	if i <= 0 || len(s)-i-1 < 1 || len(s)-i-1 > 5 || strings.Count(s, ":") > 1 {
+		return netip.Addr{}, false
+	}
+	for _, c := range []byte(s[i+1:]) {
+		if !isDigitByte(c) {
+			return netip.Addr{}, false
+		}
+	}
+	if ip, _ := textutil.ParseAddr(s[:i]); ip.Is4() && strings.Count(s[:i], ".") == 3 {
+		return ip, true
+	}
+	return netip.Addr{}, false
+}
+
+// isControl reports whether s is made of control bytes only (NUL, DEL, …).
+func isControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= ' ' && s[i] != 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // rdnsOf normalises a receiver-recorded reverse name: the host part of a
 // Sendmail "user@host", ASCII lower case, no trailing dot, and "" for
 // "unknown" or an address standing where a name would be.
 func rdnsOf(name string) string {
 	name = name[strings.LastIndexByte(name, '@')+1:]
 	name = strings.TrimRight(name, ".")
-	if name == "" || name[0] == '[' || strings.EqualFold(name, "unknown") || strings.EqualFold(name, "<unknown>") {
+	if name == "" || name[0] == '[' || isPlaceholder(name) {
 		return ""
 	}
-	if ip, _ := textutil.ParseAddr(name); ip.IsValid() {
+	if ip, _ := stampAddr(name); ip.IsValid() {
 		return ""
 	}
 	return asciiLower(name)
+}
+
+// isPlaceholder reports a word a receiver writes where it has no name:
+// "unknown", OpenSMTPD's "<unknown>", Courier's "softdnserr" (the lookup
+// failed), qmail's and qpsmtpd's "Unknown".
+func isPlaceholder(name string) bool {
+	return strings.EqualFold(name, "unknown") || strings.EqualFold(name, "<unknown>") || strings.EqualFold(name, "softdnserr")
 }
 
 // asciiLower lowers ASCII letters only: DNS names are ASCII, and 8-bit bytes

@@ -256,3 +256,31 @@ func TestRDNSRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestRDNSRecordedLongTail: what the long tail of stamp shapes says about
+// the receiver's reverse lookup — a placeholder is no name, a failed lookup
+// records nothing, and qmail's stamp without "(HELO …)" and CommuniGate's
+// "verified" record the name.
+func TestRDNSRecordedLongTail(t *testing.T) {
+	tests := []struct {
+		raw      string
+		recorded bool
+		rdns     string
+	}{
+		{"from mail.example.test (softdnserr [::ffff:192.0.2.204]) by mx.example.test with ESMTP; Tue, 10 Mar 2026 20:12:23 +0100", false, ""},
+		{"from mail.example.test (unknown [192.0.2.204]) by mx.example.test with ESMTP; Tue, 10 Mar 2026 20:12:23 +0100", true, ""},
+		{"from mail.example.test (192.0.2.197)\n  by mx.example.test with SMTP; 10 Mar 2026 19:12:16 -0000", true, "mail.example.test"},
+		{"from mail.example.test ([192.0.2.194] verified) by mx.example.test (CommuniGate Pro SMTP 6.3.4) with ESMTPS id 4; Tue, 10 Mar 2026 20:12:13 +0100", true, "mail.example.test"},
+		{"from [192.0.2.192] (HELO mail.example.test) by mx.example.test (CommuniGate Pro SMTP 6.3.4) with ESMTPS id 4; Tue, 10 Mar 2026 20:12:11 +0100", false, ""},
+		{"from 192.0.2.151 (EHLO mail.example.test) (192.0.2.151) by mta4012.mail.gq1.yahoo.com with SMTPS; Thu, 1 Feb 2024 10:32:00 +0000", false, ""},
+		{"from mail.example.test(192.0.2.203), claiming to be \"smtp.example.test\"\n via SMTP by mx.example.test, id smtpdAAAa12345; Tue, 10 Mar 2026 20:12:22 +0100", true, "mail.example.test"},
+		// Exchange writes "from helo (ip)" too, with a weekday and its server name: no reverse name.
+		{"from mail.example.test (198.51.100.7) by DB5PEPF00012345.mail.protection.outlook.com (192.0.2.34) with Microsoft SMTP Server id 15.20.8; Tue, 10 Mar 2026 20:12:13 +0000", false, ""},
+	}
+	for _, tc := range tests {
+		h := Received(tc.raw)
+		if h.RDNSRecorded != tc.recorded || h.RDNS != tc.rdns {
+			t.Errorf("%s\nRDNSRecorded %v RDNS %q, want %v %q", tc.raw, h.RDNSRecorded, h.RDNS, tc.recorded, tc.rdns)
+		}
+	}
+}

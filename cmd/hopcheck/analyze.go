@@ -81,6 +81,17 @@ func runAnalyze(args []string, e env) int {
 	res, err := analyze.Read(context.Background(), in, parse.DefaultLimits,
 		analyze.Options{Resolver: d.resolver, Internal: d.internal, SenderIP: senderIP, HELO: helo})
 	closeIn()
+	// Input that is no message at all (empty, binary, text that is neither
+	// headers nor a bounce) is an error of its own, more telling than what
+	// reading it as a message came to.
+	if pi, ok := in.(*parse.Input); ok {
+		if cerr := pi.Check(); cerr != nil {
+			err = cerr
+		}
+		for _, w := range pi.Warnings() {
+			fmt.Fprintf(e.stderr, "hopcheck: %s: warning: %s\n", name, w)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hopcheck: %s: %v\n", name, err)
 		return exitDataErr
@@ -116,19 +127,22 @@ func verdictExit(status analyze.Status) int {
 	return exitUnknown
 }
 
-// openInput opens a file, or stdin for "-".
+// openInput opens a file, or stdin for "-", as a *parse.Input: the bytes
+// pass unchanged, the source is never read again after its first end of
+// file (one Ctrl-D ends a paste), and what it takes to tell input that is
+// no message is kept for analyze (parse.Input.Check).
 func openInput(name string, e env) (io.Reader, func(), error) {
 	if name == "-" {
 		if e.isTerminal(e.stdin) {
 			fmt.Fprintln(e.stderr, "hopcheck: paste the message headers, then press Ctrl-D on a line of its own")
 		}
-		return e.stdin, func() {}, nil
+		return parse.NewInput(e.stdin), func() {}, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, func() { f.Close() }, nil
+	return parse.NewInput(f), func() { f.Close() }, nil
 }
 
 func inputExit(err error) int {

@@ -547,6 +547,36 @@ var kb = []entry{
 		explain: "The receiver requires resolvable reverse DNS for the sending IP. Publish a PTR naming your mail host, with a matching A/AAAA record.",
 	},
 
+	// --- Identity refusals worded otherwise.
+	{
+		id: "helo-domain-mismatch",
+		// 550 5.7.1 Client host rejected: domain [mail.example.test]
+		// mismatches client ip [192.0.2.10] (a receiving ACL that checks the
+		// HELO name's A record against the connecting address)
+		all:   []string{"mismatches client ip"},
+		any:   []string{"domain ["},
+		after: []string{"domain ["},
+		cat:   HELO, problem: problem.HELOUnresolvable, problemTemp: problem.PTRTempError, names: namesAfter,
+		explain: "The receiver checked the HELO/EHLO name against the connecting address and the name does not resolve to it. Make the server announce its FQDN, one whose A/AAAA record is the sending IP (the PTR name).",
+	},
+	{
+		id: "unverifiable-sending-ip",
+		// 550 Service permits 1 unverifyable sending IPs - 192.0.2.10 is not
+		// (a filtering service that admits one sender without forward-
+		// confirmed reverse DNS per customer)
+		any: []string{"unverifyable sending ip", "unverifiable sending ip"},
+		cat: RDNS, problem: problem.FCrDNSFail, problemTemp: problem.PTRTempError,
+		explain: "The receiver could not verify the sending IP by its reverse DNS (no PTR, or a PTR name that does not resolve back) and admits no more unverified senders. Publish a PTR for the IP naming your mail host, with a matching A/AAAA record.",
+	},
+	{
+		id: "rdns-validation-failed",
+		// 550 5.7.25 Reverse DNS validation failed (RFC 7372's wording for
+		// X.7.25, used as the reply text by some receivers)
+		any: []string{"reverse dns validation failed", "reverse dns verification failed", "reverse dns check failed"},
+		cat: RDNS, problem: problem.FCrDNSFail, problemTemp: problem.PTRTempError,
+		explain: "The receiver's reverse DNS check of the sending IP failed: no PTR, or a PTR name that does not resolve back to the IP. Publish a PTR naming your mail host whose A/AAAA record is the IP.",
+	},
+
 	// --- Other reverse-DNS wordings (sisimai's RequirePTR collection and
 	// ISP help pages: toast.net, veraciti.com, forpsi).
 	{

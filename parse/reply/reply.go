@@ -155,6 +155,15 @@ func Parse(text string) Reply {
 	}
 	body := unwrap(text, &r)
 	r.Text = joinLines(body, &r)
+	if r.Code != 0 && r.Status == "" && r.Text == "" {
+		// A bare number is no reply: Sendmail's "X-Unix; 255" is a local
+		// mailer's exit status.
+		r.Code = 0
+	}
+	if r.Status == "" {
+		// qmail's "(#5.1.1)" trailer, "#5.1.0" anywhere in the text.
+		r.Status = hashStatus(r.Text)
+	}
 	switch {
 	case r.Code >= 500:
 		r.Permanent = true
@@ -195,6 +204,11 @@ func classify(r *Reply) {
 			continue
 		}
 		if allHit(hits, e.all) && (len(e.any) == 0 || anyHit(hits, e.any)) {
+			if (e.cat == RDNS || e.cat == HELO) && mailboxStatus(r.Status) {
+				// A full mailbox or an unknown user is never the
+				// sender's DNS, whatever else the text mentions.
+				continue
+			}
 			match = e
 			break
 		}
@@ -228,6 +242,13 @@ func classify(r *Reply) {
 	if r.Provider == "" {
 		r.Provider = providerOf(r.RemoteHost, hits, k)
 	}
+}
+
+// mailboxStatus reports an enhanced status code about the recipient's
+// mailbox (X.1.1 unknown user, X.2.2 mailbox full, …).
+func mailboxStatus(status string) bool {
+	si, ok := lookupStatus(status)
+	return ok && si.cat == Mailbox
 }
 
 // byStatus classifies a reply no knowledge-base entry matched, from its
@@ -369,6 +390,9 @@ func joinLines(body string, r *Reply) string {
 		if code == "" && r.Status == "" && b.Len() == 0 {
 			f = strings.TrimPrefix(f, "#") // Exchange's "#550 5.7.1 …"
 		}
+		if code == "" && len(f) == 4 && isCode(f[:3]) && f[3] == ':' && b.Len() == 0 {
+			f = f[:3] // Yahoo: "550: 5.2.2 …"
+		}
 		if code == "" && len(f) >= 3 && isCode(f[:3]) && (len(f) == 3 || f[3] == '-') {
 			// A code starts the reply, or starts it mid-text when a status
 			// follows it: "Delivery failed: 550 5.1.1 …".
@@ -425,4 +449,67 @@ func nextField(s string, i int) string {
 		j++
 	}
 	return s[i:j]
+}
+
+// FindStatus returns the first enhanced status code (RFC 3463
+// class.subject.detail: "5.7.25") that stands as a word in s, written bare,
+// after "#" (qmail's "#5.1.0", Exchange's "#5.7.1") or in brackets
+// ("(#5.1.1)"); "" when there is none. Version numbers do not count: the
+// class is 2, 4 or 5, the subject one of the registry's 0 to 7, the detail
+// one to three digits, and the code must not run on into more dots or
+// letters and digits.
+func FindStatus(s string) string {
+	for i := 0; i+5 <= len(s); i++ {
+		if st := StatusAt(s, i); st != "" {
+			return st
+		}
+	}
+	return ""
+}
+
+// hashStatus returns the first status code written after "#" in s, as
+// qmail and Exchange write them ("(#5.1.1)", "#5.1.0"), or "".
+func hashStatus(s string) string {
+	for off := 0; ; {
+		i := strings.IndexByte(s[off:], '#')
+		if i < 0 {
+			return ""
+		}
+		off += i + 1
+		if st := StatusAt(s, off); st != "" {
+			return st
+		}
+	}
+}
+
+// StatusAt returns the enhanced status code that starts at s[i] as a word
+// (see FindStatus), or "".
+func StatusAt(s string, i int) string {
+	if i+5 > len(s) {
+		return ""
+	}
+	c := s[i]
+	if c != '2' && c != '4' && c != '5' || s[i+1] != '.' || s[i+2] < '0' || s[i+2] > '7' || s[i+3] != '.' {
+		return ""
+	}
+	if i > 0 && !statusLead(s[i-1]) {
+		return ""
+	}
+	j := i + 4
+	for j < len(s) && j < i+7 && isDigit(s[j]) {
+		j++
+	}
+	if j == i+4 || j < len(s) && (isAlnum(s[j]) || s[j] == '.' && j+1 < len(s) && isDigit(s[j+1])) {
+		return ""
+	}
+	return s[i:j]
+}
+
+// statusLead reports whether a status code may follow byte c.
+func statusLead(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '#', '(', '[', '<', ':', ';', '"', '\'', '=':
+		return true
+	}
+	return false
 }
