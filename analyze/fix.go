@@ -20,6 +20,9 @@ type fixContext struct {
 	id    Identity
 	c     *Checks
 	owner *dns.ZoneOwner
+	// confirmed are the PTR names known to resolve back: looked up now, or
+	// offline the name the receiver verified.
+	confirmed []string
 }
 
 // fixes words the fix of each problem: which record or setting to change to
@@ -128,7 +131,7 @@ func (f *fixContext) announce() string {
 // the HELO when it resolves to the IP, or another known name that does.
 func (f *fixContext) confirmedName() string {
 	if f.c.GenericPTR == nil {
-		for _, n := range confirmedNames(f.c.Forward) {
+		for _, n := range f.confirmed {
 			if usableName(n) {
 				return n
 			}

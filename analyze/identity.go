@@ -125,7 +125,7 @@ func Judge(ctx context.Context, r dns.Resolver, id Identity) Judgment {
 	if r != nil && slices.ContainsFunc(ps, func(p Problem) bool { return p.Owner == problem.IPOwner }) {
 		j.Owner = dns.ZoneOwnerOf(ctx, r, j.Checks.ptr)
 	}
-	fc := &fixContext{id: id, c: &j.Checks, owner: j.Owner}
+	fc := &fixContext{id: id, c: &j.Checks, owner: j.Owner, confirmed: ev.confirmed}
 	for i := range ps {
 		if ps[i].Fix == "" {
 			ps[i].Fix = fc.fix(ps[i])
@@ -432,7 +432,8 @@ type heloKind int
 const (
 	heloNone heloKind = iota
 	heloLiteral
-	heloBare // a name with no dot: not a fully-qualified domain name
+	heloBare    // a name with no dot: not a fully-qualified domain name
+	heloPrivate // under a suffix no public DNS serves (localhost.localdomain, .lan, .internal)
 	heloFQDN
 )
 
@@ -456,6 +457,9 @@ func heloName(s string) (string, heloKind) {
 	}
 	if !strings.Contains(s, ".") {
 		return s, heloBare
+	}
+	if !usableName(s) {
+		return s, heloPrivate
 	}
 	return s, heloFQDN
 }
@@ -495,6 +499,8 @@ func heloNotAName(helo string, kind heloKind) string {
 		return sprintf("the relay announces the address literal %s instead of a host name", helo)
 	case heloBare:
 		return sprintf("the relay announces %q, which is not a fully-qualified domain name", helo)
+	case heloPrivate:
+		return sprintf("the relay announces %q, a name under a suffix no public DNS serves", helo)
 	}
 	return ""
 }

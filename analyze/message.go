@@ -17,6 +17,11 @@ type MessageSource struct {
 	Kind      string // "message" or "bounce"
 	Subject   string // decoded
 	MessageID string
+	// Shape says how the input was laid out (parse.Message.Shape: "eml",
+	// "headers", "quoted", "gmail-original", …); Warnings what the reader
+	// noticed that the user should hear.
+	Shape    string
+	Warnings []string
 }
 
 // Read reads a message — pasted headers, a whole .eml, an mbox entry or a
@@ -34,6 +39,7 @@ func Read(ctx context.Context, in io.Reader, lim parse.Limits, opts Options) (*R
 	}
 	res.Source.Subject, _ = m.Header.Text("Subject")
 	res.Source.MessageID = m.Header.Get("Message-Id")
+	res.Source.Shape, res.Source.Warnings = m.Shape, m.Warnings
 	return res, nil
 }
 
@@ -98,8 +104,14 @@ func Message(ctx context.Context, m *parse.Message, lim parse.Limits, opts Optio
 	}
 	res.Bounce = bounce
 	res.Source.Kind = "bounce"
-	if res.Verdict.Status == Aligned && (bounce.Category == reply.RDNS || bounce.Category == reply.HELO) {
+	identity := bounce.Category == reply.RDNS || bounce.Category == reply.HELO
+	switch {
+	case res.Verdict.Status == Aligned && identity:
 		bounce.Explanation += sprintf(" The relay %s is aligned now: the mismatch was fixed since, or the remote server saw another address (an IPv6 path, another relay).", refused.IP)
+	case !identity && bounce.Category != "":
+		// A full mailbox or an unknown user is never DNS's fault: the
+		// relay's identity is checked all the same, and said to be apart.
+		bounce.Explanation += " This refusal is not about reverse DNS or HELO; the relay's identity below is checked all the same, and is not why this message bounced."
 	}
 	return res, nil
 }
@@ -158,6 +170,11 @@ func classify(b *parse.Bounce) *Bounce {
 // remote quoted, else the reporting relay's address from DNS (inferred,
 // with the name resolved).
 func refusedAddress(ctx context.Context, r dns.Resolver, b *parse.Bounce, bounce *Bounce) (netip.Addr, AddressSource, string) {
+	// A receiving server's notice to its postmaster names the client it
+	// refused; any other bounce, the reply may quote our address.
+	if b.ClientIP.IsValid() {
+		return b.ClientIP, AddressQuoted, ""
+	}
 	for _, rc := range bounce.Recipients {
 		if rc.ClientIP.IsValid() {
 			return rc.ClientIP, AddressQuoted, ""

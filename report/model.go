@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hopcheck/analyze"
+	"hopcheck/parse"
 	"hopcheck/problem"
 )
 
@@ -146,10 +147,40 @@ func NewMessage(src Source, res *analyze.Result) *Message {
 	for _, f := range res.Findings {
 		m.Findings = append(m.Findings, FindingView{Hop: f.Hop, Problem: f.Name, Detail: f.Detail, Owner: f.Owner, Who: f.Owner.Describe(), Fix: f.Fix})
 	}
+	if n := shapeNote(res.Source.Shape); n != "" {
+		m.Notes = append(m.Notes, n)
+	}
+	m.Notes = append(m.Notes, res.Source.Warnings...)
 	if res.Offline {
 		m.Notes = append(m.Notes, "offline: judged from the names the receivers recorded, no DNS lookups")
 	}
 	return m
+}
+
+// shapeNote says how a paste was read when it was not a plain message or
+// header section, so that a surprising verdict can be traced to it.
+func shapeNote(shape string) string {
+	base, rewrapped := strings.CutSuffix(shape, "+"+parse.ShapeRewrapped)
+	var s string
+	switch base {
+	case parse.ShapeQuoted:
+		s = "read as headers quoted with \"> \" (a forwarded or replied-to paste)"
+	case parse.ShapeGmail:
+		s = "read from Gmail's \"Show original\" page: the summary above the headers was passed over"
+	case parse.ShapeOutlook:
+		s = "read from Outlook's \"Internet headers\" box"
+	case parse.ShapePreface:
+		s = "the words above the headers were passed over"
+	case parse.ShapeRewrapped:
+		rewrapped = true
+	}
+	if rewrapped {
+		if s != "" {
+			s += "; "
+		}
+		s += "continuation lines that had lost their indentation in copying were joined back to their fields"
+	}
+	return s
 }
 
 func hopName(res *analyze.Result, index int) string {

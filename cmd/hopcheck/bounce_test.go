@@ -161,3 +161,18 @@ func TestOfflineBounceAgreesWithLogs(t *testing.T) {
 		t.Fatalf("analyze --offline %+v, logs --offline %+v", a.Verdict, g)
 	}
 }
+
+// TestMailboxRefusalIsNotBlamedOnDNS: a bounce for a full mailbox says
+// that its refusal is not about reverse DNS or HELO, whatever the relay's
+// identity check finds.
+func TestMailboxRefusalIsNotBlamedOnDNS(t *testing.T) {
+	srv := dnstest.Start(t, dnstest.Options{Zone: worldZones(t)})
+	out, _, _ := hopcheck(t, nil, "analyze", "--format", "json", "--resolver", srv.Addr, "testdata/bounces/yahoo-colon-mailbox-full.eml")
+	var d struct{ Bounce struct{ Category, Explanation string } }
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Bounce.Category != "mailbox" || !strings.Contains(d.Bounce.Explanation, "not about reverse DNS or HELO") {
+		t.Fatalf("bounce %+v", d.Bounce)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"strings"
@@ -130,5 +131,19 @@ func TestMboxOfSeveralMessagesWarns(t *testing.T) {
 	}
 	if _, stderr, _ := hopcheck(t, one, "analyze", "--offline"); strings.Contains(stderr, "warning") {
 		t.Errorf("one message warns: %s", stderr)
+	}
+}
+
+// TestReportSaysHowThePasteWasRead: the report names a paste's shape, in
+// text and in JSON, so that a surprising verdict can be traced to it.
+func TestReportSaysHowThePasteWasRead(t *testing.T) {
+	out, _, _ := hopcheck(t, nil, "analyze", "--offline", "testdata/messages/paste-gmail-original.eml")
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), `read from Gmail's "Show original" page`) {
+		t.Errorf("text report does not say how the paste was read:\n%s", out)
+	}
+	out, _, _ = hopcheck(t, nil, "analyze", "--offline", "--format", "json", "testdata/messages/paste-gmail-original.eml")
+	var d struct{ Source struct{ Shape string } }
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Source.Shape != "gmail-original" {
+		t.Errorf("source.shape %q (%v)", d.Source.Shape, err)
 	}
 }
