@@ -360,16 +360,21 @@ var kb = []entry{
 		// 550 5.7.1 Client host rejected: cannot find your reverse hostname, [ip]
 		// (reject_unknown_reverse_client_hostname; 450 when the lookup failed)
 		all: []string{"cannot find your reverse hostname"},
-		cat: RDNS, problem: problem.NoPTR, problemTemp: problem.PTRTempError, provider: "postfix",
-		explain: "The receiving Postfix could not find a PTR record for the sending IP: with a 5xx code there is none, with a 4xx code its lookup failed temporarily. Have the IP's owner publish a PTR for it.",
+		// 450 is Postfix's default (unknown_client_reject_code) whether the
+		// lookup failed for good or for now: only a re-check tells.
+		cat: RDNS, problem: problem.NoPTR, provider: "postfix",
+		explain: "The receiving Postfix could not find a PTR record for the sending IP. Postfix defers this refusal (450) by default whether the lookup failed for good or only for now, so a 4xx code is no sign of a timeout: a re-check of the PTR tells. Have the IP's owner publish a PTR for it.",
 	},
 	{
 		id: "postfix-unknown-client",
 		// 550 5.7.25 Client host rejected: cannot find your hostname, [ip]
 		// (reject_unknown_client_hostname: PTR name does not resolve back)
 		all: []string{"cannot find your hostname"},
-		cat: RDNS, problem: problem.FCrDNSFail, problemTemp: problem.PTRTempError, provider: "postfix",
-		explain: "The receiving Postfix found that the sending IP's PTR name does not resolve back to the IP (forward-confirmed reverse DNS failed). Add an A/AAAA record for the PTR name pointing to the IP, or change the PTR.",
+		// Since Postfix 3.1 the reply is 450 4.7.25 by default whether the
+		// lookup failed for good or for now (smtpd_check.c): only a
+		// re-check tells.
+		cat: RDNS, problem: problem.FCrDNSFail, provider: "postfix",
+		explain: "The receiving Postfix found that the sending IP's PTR name does not resolve back to the IP (forward-confirmed reverse DNS failed). Postfix defers this refusal (450 4.7.25) by default, so a 4xx code is no sign of a timeout: a re-check tells. Add an A/AAAA record for the PTR name pointing to the IP, or change the PTR.",
 	},
 	{
 		id: "postfix-unverified-client",

@@ -153,7 +153,7 @@ func Parse(text string) Reply {
 		text = textutil.Cut(text, MaxInput)
 		r.Truncated = true
 	}
-	body := unwrap(text, &r)
+	body := unwrap(unescapeLines(text), &r)
 	r.Text = joinLines(body, &r)
 	if r.Code != 0 && r.Status == "" && r.Text == "" {
 		// A bare number is no reply: Sendmail's "X-Unix; 255" is a local
@@ -267,13 +267,38 @@ func byStatus(r *Reply) {
 	r.Category = si.cat
 	if si.cat == RDNS {
 		// RFC 7372 X.7.25 covers both a missing PTR and one that does not
-		// resolve back; FCrDNS failure is the general case.
+		// resolve back; FCrDNS failure is the general case. A 4xx does not
+		// make it a timeout: many receivers (Postfix by default) defer
+		// these refusals, and only a re-check tells.
 		r.Problem = problem.FCrDNSFail
-		if !r.Permanent {
-			r.Problem = problem.PTRTempError
-		}
 	}
 	r.Explanation = "Status " + r.Status + ": " + si.meaning + " (RFC 3463 registry); " + tense(r) + "."
+}
+
+// unescapeLines turns the two characters \n that Exim writes into its log
+// between the lines of a multi-line reply ("421-4.7.23 …\n421-4.7.23 …")
+// back into line breaks, so that the reply is read as the server sent it.
+// Only a \n followed by a reply code counts: elsewhere it may be text.
+func unescapeLines(s string) string {
+	if !strings.Contains(s, `\n`) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, `\n`)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		rest := s[i+2:]
+		b.WriteString(s[:i])
+		if len(rest) >= 4 && isCode(rest[:3]) && (rest[3] == '-' || rest[3] == ' ') {
+			b.WriteByte('\n')
+		} else {
+			b.WriteString(`\n`)
+		}
+		s = rest
+	}
 }
 
 func tense(r *Reply) string {
