@@ -2,11 +2,12 @@ package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"runtime/debug"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"hopcheck/analyze"
+	"hopcheck/logstream"
 	"hopcheck/parse/mtalog"
 	"hopcheck/report"
 )
@@ -234,13 +236,18 @@ func parseWhen(flag, s string) (time.Time, error) {
 }
 
 // scanFile scans one input, gunzipping it when it starts with gzip's magic
-// bytes whatever its name.
+// bytes whatever its name. A truncated gzip stream is reported with a
+// warning and what was read before it counts; an input in which no line is
+// a mail log line is an error: it is not a log (an .eml, a JSON file).
 func scanFile(agg *analyze.Aggregator, name string, year int, scan analyze.ScanOptions, e env) error {
-	in, closeIn, err := openInput(name, e)
+	in, err := logstream.Open(name, e.stdin)
 	if err != nil {
-		return err
+		if errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return dataError{err}
 	}
-	defer closeIn()
+	defer in.Close()
 	ref := time.Now()
 	if name != "-" {
 		if st, err := os.Stat(name); err == nil {
@@ -252,24 +259,23 @@ func scanFile(agg *analyze.Aggregator, name string, year int, scan analyze.ScanO
 		// every stamp up to Dec 31 23:59:59 falls in that year.
 		ref = time.Date(year, time.December, 30, 23, 59, 59, 0, time.Local)
 	}
-	br := bufio.NewReaderSize(in, 64<<10)
-	var r io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return dataError{err}
-		}
-		defer zr.Close()
-		r = zr
-	}
-	err = agg.Scan(r, func() *mtalog.Parser {
+	before := agg.Stats()
+	err = agg.Scan(in, func() *mtalog.Parser {
 		p := mtalog.NewParser(time.Local)
 		p.Now = func() time.Time { return ref }
 		p.RefusalsOnly = true // the aggregator counts nothing else
 		return p
 	}, scan)
+	if errors.Is(err, io.ErrUnexpectedEOF) && agg.Stats().Lines > before.Lines {
+		fmt.Fprintf(e.stderr, "hopcheck: warning: %v; the lines before it are reported\n", err)
+		err = nil
+	}
 	if err != nil {
 		return dataError{err}
+	}
+	after := agg.Stats()
+	if lines := after.Lines - before.Lines; lines > 0 && after.Unknown-before.Unknown == lines {
+		return dataError{fmt.Errorf("none of its %d lines is a Postfix, Exim or Sendmail log line: is it a mail log?", lines)}
 	}
 	return nil
 }

@@ -281,3 +281,30 @@ func TestLogsProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsTruncatedGzipAndNoLog: a truncated .gz reports the lines read
+// before the break, with a warning; a file with no mail log line (an .eml)
+// says so and exits 65.
+func TestLogsTruncatedGzipAndNoLog(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("../..", e2eLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(raw)
+	zw.Close()
+	cut := filepath.Join(t.TempDir(), "mail.log.2.gz")
+	if err := os.WriteFile(cut, buf.Bytes()[:buf.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := hopcheck(t, nil, "logs", "--offline", "--year", "2026", "--format", "json", cut)
+	d := decodeLogs(t, out)
+	if code == exitDataErr || !strings.Contains(stderr, "truncated") || d.Stats.Lines == 0 || d.Stats.Lines >= 38 {
+		t.Fatalf("exit %d, stderr %q, %d lines", code, stderr, d.Stats.Lines)
+	}
+	_, stderr, code = hopcheck(t, nil, "logs", "--offline", "testdata/demo/message.eml")
+	if code != exitDataErr || !strings.Contains(stderr, "is it a mail log?") {
+		t.Fatalf("an .eml: exit %d, stderr %q", code, stderr)
+	}
+}
