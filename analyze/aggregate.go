@@ -2,11 +2,12 @@ package analyze
 
 import (
 	"container/list"
-	"maps"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"hopcheck/internal/textutil"
 	"hopcheck/parse"
@@ -94,6 +95,41 @@ type Relay struct {
 
 	// Reported counts the problems the replies and warnings point at.
 	Reported map[problem.Name]int
+
+	// While the Aggregator counts, Categories and Reported are kept as
+	// these short lists, cheaper to bump than maps; copies (Relay,
+	// Snapshot) have them as maps.
+	cats []counted[reply.Category]
+	reps []counted[problem.Name]
+}
+
+// counted is one key's count in a short list.
+type counted[K comparable] struct {
+	k K
+	n int
+}
+
+// bump counts k once more.
+func bump[K comparable](list []counted[K], k K) []counted[K] {
+	for i := range list {
+		if list[i].k == k {
+			list[i].n++
+			return list
+		}
+	}
+	return append(list, counted[K]{k, 1})
+}
+
+// countMap is m with list's counts added, as a new map.
+func countMap[K comparable](m map[K]int, list []counted[K]) map[K]int {
+	out := make(map[K]int, len(m)+len(list))
+	for k, n := range m {
+		out[k] = n
+	}
+	for _, c := range list {
+		out[c.k] += c.n
+	}
+	return out
 }
 
 // clone is a deep copy of r, safe to read while the original changes.
@@ -101,11 +137,13 @@ func (r *Relay) clone() Relay {
 	c := *r
 	c.HELO = slices.Clone(r.HELO)
 	c.RDNSLogged = slices.Clone(r.RDNSLogged)
-	c.Categories = maps.Clone(r.Categories)
+	c.Categories = countMap(r.Categories, r.cats)
+	c.cats = nil
 	c.Replies = slices.Clone(r.Replies)
 	c.RefusedBy = slices.Clone(r.RefusedBy)
 	c.Examples = slices.Clone(r.Examples)
-	c.Reported = maps.Clone(r.Reported)
+	c.Reported = countMap(r.Reported, r.reps)
+	c.reps = nil
 	return c
 }
 
@@ -156,7 +194,10 @@ type Aggregator struct {
 	relays map[RelayKey]*list.Element // of *Relay, most recently seen first
 	lru    list.List
 	stats  LogStats
-	cache  replyCache
+	cache  *replyCache // shared with a scan's workers
+	local  *replyLocal // AddLine's view of it
+
+	lastServer, lastDomain string // refuser's memory
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -164,7 +205,8 @@ func NewAggregator(opts AggregatorOptions) *Aggregator {
 	if opts.MaxRelays <= 0 {
 		opts.MaxRelays = DefaultMaxRelays
 	}
-	return &Aggregator{opts: opts, relays: make(map[RelayKey]*list.Element), cache: newReplyCache()}
+	cache := newReplyCache()
+	return &Aggregator{opts: opts, relays: make(map[RelayKey]*list.Element), cache: cache, local: cache.local()}
 }
 
 // Add counts ev if it is a refusal or a DNS warning (other events change
@@ -176,7 +218,7 @@ func (a *Aggregator) Add(ev mtalog.Event) Change {
 // AddLine is Add with the log line the event came from, kept as an
 // example.
 func (a *Aggregator) AddLine(ev mtalog.Event, line []byte) Change {
-	if cls, ok := a.cache.classify(&ev); ok {
+	if cls, ok := a.local.classify(&ev); ok {
 		return a.add(&ev, line, cls)
 	}
 	return Change{}
@@ -212,6 +254,9 @@ type replyClass struct {
 	rule     string
 	problem  problem.Name
 	clientIP netip.Addr
+	// clientIsRemote: the reply quotes the event's own remote address,
+	// which the cache key masks; clientIP is then that address.
+	clientIsRemote bool
 }
 
 type replyCacheKey struct {
@@ -221,46 +266,137 @@ type replyCacheKey struct {
 }
 
 // replyCache memoizes reply.Parse: logs repeat the same few replies, and
-// classifying one costs microseconds.
+// classifying one costs microseconds. Its key is the code, the status and
+// the reply's first replyCacheKeyBytes bytes with every quote of the
+// event's remote address masked, so that the same reject quoting each
+// client's own address ("cannot find your hostname, [192.0.2.7]") is
+// classified once, not once per client. One replyCache is shared by the
+// Aggregator and a scan's workers, each through its own replyLocal.
 type replyCache struct {
-	m map[replyCacheKey]replyClass
+	mu sync.RWMutex
+	m  map[replyCacheKey]replyClass
 }
 
-func newReplyCache() replyCache { return replyCache{m: make(map[replyCacheKey]replyClass)} }
+func newReplyCache() *replyCache { return &replyCache{m: make(map[replyCacheKey]replyClass)} }
+
+// replyLocal is one goroutine's view of a shared replyCache: its own map
+// in front (no lock on a hit), and scratch for building keys.
+type replyLocal struct {
+	shared *replyCache
+	m      map[replyCacheKey]replyClass
+	buf    []byte
+}
+
+func (c *replyCache) local() *replyLocal {
+	return &replyLocal{shared: c, m: make(map[replyCacheKey]replyClass)}
+}
 
 // classify says whether ev is counted and classifies its reply.
-func (c *replyCache) classify(ev *mtalog.Event) (replyClass, bool) {
+func (c *replyLocal) classify(ev *mtalog.Event) (replyClass, bool) {
 	if ev.IsIdentityWarning() {
 		return replyClass{category: reply.RDNS, rule: warningRule, problem: warningProblem(ev.Reply)}, true
 	}
 	if !ev.IsRefusal() {
 		return replyClass{}, false
 	}
-	key := replyCacheKey{code: ev.Code, status: ev.Status, prefix: ev.Reply[:min(len(ev.Reply), replyCacheKeyBytes)]}
+	prefix := ev.Reply[:min(len(ev.Reply), replyCacheKeyBytes)]
+	masked := c.mask(prefix, ev.RemoteIP)
+	key := replyCacheKey{code: ev.Code, status: ev.Status, prefix: masked}
 	if cls, ok := c.m[key]; ok {
-		return cls, true
+		return cls.of(ev), true
 	}
-	r := reply.Parse(ev.Reply)
-	cls := replyClass{category: r.Category, status: r.Status, code: r.Code, rule: r.Rule, problem: r.Problem, clientIP: r.ClientIP}
-	if cls.status == "" {
-		cls.status = ev.Status
-	}
-	if cls.code == 0 {
-		cls.code = ev.Code
+	c.shared.mu.RLock()
+	cls, ok := c.shared.m[key]
+	c.shared.mu.RUnlock()
+	// The key must own its strings: the event's may be borrowed from a
+	// buffer that is about to be reused.
+	key.prefix = strings.Clone(key.prefix)
+	key.status = strings.Clone(key.status)
+	if !ok {
+		r := reply.Parse(ev.Reply)
+		cls = replyClass{category: r.Category, status: r.Status, code: r.Code, rule: r.Rule, problem: r.Problem, clientIP: r.ClientIP}
+		if cls.status == "" {
+			cls.status = ev.Status
+		}
+		cls.status = strings.Clone(cls.status)
+		if cls.code == 0 {
+			cls.code = ev.Code
+		}
+		if len(masked) != len(prefix) || masked != prefix {
+			// The key masked the remote address: a reply that quotes it
+			// as the client quotes each event's own.
+			if cls.clientIP == ev.RemoteIP {
+				cls.clientIsRemote, cls.clientIP = true, netip.Addr{}
+			}
+		}
+		c.shared.mu.Lock()
+		if len(c.shared.m) >= replyCacheMax {
+			clear(c.shared.m)
+		}
+		c.shared.m[key] = cls
+		c.shared.mu.Unlock()
 	}
 	if len(c.m) >= replyCacheMax {
 		clear(c.m)
 	}
-	// The key must not pin the whole line's reply string.
-	key.prefix = strings.Clone(key.prefix)
-	key.status = strings.Clone(key.status)
 	c.m[key] = cls
-	return cls, true
+	return cls.of(ev), true
+}
+
+// of is the class for ev: with ev's own address as the client when the
+// reply quoted it.
+func (cls replyClass) of(ev *mtalog.Event) replyClass {
+	if cls.clientIsRemote {
+		cls.clientIP = ev.RemoteIP
+	}
+	return cls
+}
+
+// mask replaces every quote of ip in s (a whole token: not part of a
+// longer number or name) with a NUL byte. The result is s itself when ip
+// is not quoted, else a string over c.buf, valid until the next call.
+func (c *replyLocal) mask(s string, ip netip.Addr) string {
+	if !ip.IsValid() {
+		return s
+	}
+	var b [64]byte
+	t := ip.AppendTo(b[:0])
+	q := unsafe.String(&t[0], len(t))
+	out, rest, masked := c.buf[:0], s, false
+	for {
+		i := strings.Index(rest, q)
+		if i < 0 {
+			break
+		}
+		end := i + len(q)
+		before := len(s) - len(rest) + i
+		if (before == 0 || !ipByte(s[before-1])) && (end == len(rest) || !ipByte(rest[end])) {
+			out = append(out, rest[:i]...)
+			out = append(out, 0)
+			masked = true
+		} else {
+			out = append(out, rest[:end]...)
+		}
+		rest = rest[end:]
+	}
+	if !masked {
+		return s
+	}
+	out = append(out, rest...)
+	c.buf = out
+	return unsafe.String(&out[0], len(out))
+}
+
+// ipByte reports whether c can continue an address or a name: a quote of
+// an address must not be part of a longer token.
+func ipByte(c byte) bool {
+	return c == '.' || c == ':' || '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'z'
 }
 
 // warningProblem names the problem an MTA's DNS warning reports.
 func warningProblem(text string) problem.Name {
-	l := strings.ToLower(text)
+	var buf [512]byte
+	l := lowerASCII(buf[:0], text)
 	switch {
 	case strings.Contains(l, "temporary failure"), strings.Contains(l, "try again"):
 		return problem.PTRTempError
@@ -268,6 +404,23 @@ func warningProblem(text string) problem.Name {
 		return problem.NoPTR
 	}
 	return problem.FCrDNSFail
+}
+
+// lowerASCII is s with ASCII letters in lower case, built in buf when it
+// fits (no allocation for the usual warning).
+func lowerASCII(buf []byte, s string) string {
+	if len(s) > cap(buf) {
+		return strings.ToLower(s)
+	}
+	b := buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func (a *Aggregator) add(ev *mtalog.Event, line []byte, cls replyClass) Change {
@@ -288,8 +441,7 @@ func (a *Aggregator) add(ev *mtalog.Event, line []byte, cls replyClass) Change {
 			delete(a.relays, ch.Evicted)
 			a.stats.Evicted++
 		}
-		rel = &Relay{RelayKey: key, Categories: make(map[reply.Category]int), Reported: make(map[problem.Name]int),
-			MTA: ev.Dialect.MTA()}
+		rel = &Relay{RelayKey: key, MTA: ev.Dialect.MTA()}
 		a.relays[key] = a.lru.PushFront(rel)
 		ch.NewRelay = true
 	}
@@ -303,13 +455,13 @@ func (a *Aggregator) add(ev *mtalog.Event, line []byte, cls replyClass) Change {
 		rel.Last = ev.Time
 	}
 	if cls.problem != "" {
-		rel.Reported[cls.problem]++
+		rel.reps = bump(rel.reps, cls.problem)
 	}
 	if ev.Kind == mtalog.DNSWarning {
 		rel.Warnings++
 	} else {
 		rel.Refusals++
-		rel.Categories[cls.category]++
+		rel.cats = bump(rel.cats, cls.category)
 		rel.addReply(ev, cls)
 	}
 	if identity {
@@ -334,8 +486,8 @@ func (a *Aggregator) add(ev *mtalog.Event, line []byte, cls replyClass) Change {
 		if helo != "" {
 			rel.HELO = addBounded(rel.HELO, helo, maxRelayHELOs)
 		}
-		if identity {
-			rel.RefusedBy = addBounded(rel.RefusedBy, refuser(ev), maxRelayRefusers)
+		if identity && len(rel.RefusedBy) < maxRelayRefusers {
+			rel.RefusedBy = addBounded(rel.RefusedBy, a.refuser(ev), maxRelayRefusers)
 		}
 	}
 	rel.addExample(ev, line, identity)
@@ -408,14 +560,28 @@ func (rel *Relay) addReply(ev *mtalog.Event, cls replyClass) {
 		Category: cls.category, Problem: cls.problem, Count: 1, Example: textutil.Cut(ev.Reply, maxReplyBytes)})
 }
 
-// refuser names who refused an outbound delivery: the registrable domain of
-// the remote server, else the recipient's domain, else the server's IP.
-func refuser(ev *mtalog.Event) string {
-	if ev.RemoteName != "" {
-		if d := registrable(strings.ToLower(ev.RemoteName)); d != "" {
-			return d
-		}
+// refuser names who refused an outbound delivery: the registrable domain
+// of the remote server, else the recipient's domain, else the server's IP.
+// The last server's domain is remembered: a log names the same few servers
+// over and over.
+func (a *Aggregator) refuser(ev *mtalog.Event) string {
+	if ev.RemoteName == "" {
+		return refuserOther(ev)
 	}
+	if ev.RemoteName != a.lastServer {
+		d := registrable(strings.ToLower(ev.RemoteName))
+		// Owned copies: the event's strings may be borrowed.
+		a.lastServer, a.lastDomain = strings.Clone(ev.RemoteName), strings.Clone(d)
+	}
+	if a.lastDomain != "" {
+		return a.lastDomain
+	}
+	return refuserOther(ev)
+}
+
+// refuserOther names the refuser of an event whose server has no
+// registrable name: the recipient's domain, else the server's IP.
+func refuserOther(ev *mtalog.Event) string {
 	if i := strings.LastIndexByte(ev.To, '@'); i >= 0 && i+1 < len(ev.To) {
 		return strings.ToLower(ev.To[i+1:])
 	}

@@ -3,6 +3,7 @@ package analyze
 import (
 	"context"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -24,7 +25,12 @@ type RelayVerdict struct {
 
 // RecheckOptions configure Recheck and CheckRelay.
 type RecheckOptions struct {
-	// Concurrency bounds the relays checked at once (default 32).
+	// Concurrency bounds the relays checked at once (default
+	// DefaultRecheckConcurrency online, the number of CPUs offline). It is
+	// the relay count, not the query count: the Resolver bounds the
+	// queries in flight at each server (dns.ClientOptions.Concurrency)
+	// and paces them (dns.ClientOptions.MaxQPS), so this only needs to be
+	// large enough to keep those bounds busy.
 	Concurrency int
 	// Internal replaces DefaultInternal: relays there are ours or our
 	// clients' private hosts, whose reverse DNS no receiver judges.
@@ -81,14 +87,25 @@ func (rel *Relay) identity(offline bool) Identity {
 	return id
 }
 
+// DefaultRecheckConcurrency is how many relays Recheck checks at once
+// online by default: each has up to two queries in its first round trip,
+// so this keeps the default bound of queries in flight of a dns.Client
+// (dns.DefaultConcurrency) busy; the client's own bound holds the wire.
+const DefaultRecheckConcurrency = 512
+
 // Recheck judges every relay. Online, each distinct identity is checked
 // once, at most Concurrency at a time (the Resolver caches and deduplicates
 // the queries); offline (r == nil) relays are judged from what was logged.
 // Relays in the internal ranges are not checked.
 func Recheck(ctx context.Context, r dns.Resolver, relays []Relay, opts RecheckOptions) map[RelayKey]RelayVerdict {
 	concurrency := opts.Concurrency
-	if concurrency <= 0 {
-		concurrency = 32
+	switch {
+	case concurrency > 0:
+	case r == nil:
+		// Offline judging is CPU work only.
+		concurrency = runtime.GOMAXPROCS(0)
+	default:
+		concurrency = DefaultRecheckConcurrency
 	}
 	type job struct {
 		rel     *Relay

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"hopcheck/parse/mtalog"
+	"hopcheck/parse/reply"
 )
 
 // ScanOptions configure Aggregator.Scan.
@@ -29,24 +30,25 @@ type ScanOptions struct {
 
 // scanChunk is the size of the blocks a scan reads and parses at once (a
 // variable so that tests can make chunk boundaries frequent).
-var scanChunk = 1 << 20
+var scanChunk = 256 << 10
 
 type chunk struct {
 	mem     *scanBuf // returned to the free list when done
 	buf     []byte   // whole lines, within mem
-	first   int      // line number of the first line
 	tooLong int      // over-long lines the reader dropped before this chunk
 }
 
 type scanItem struct {
 	ev         mtalog.Event
 	cls        replyClass
+	line       int // within the chunk, from 0
 	start, end int
 }
 
 type parsed struct {
 	c     *chunk
 	items []scanItem
+	lines int // lines in the chunk
 }
 
 // scanBuf is a block of input and the events parsed from it, reused from
@@ -65,9 +67,16 @@ func (a *Aggregator) Scan(r io.Reader, newParser func() *mtalog.Parser, opts Sca
 	if workers <= 0 {
 		workers = 2
 	}
+	// The reply knowledge base is compiled on first use, which takes a
+	// few milliseconds: have it done while the first blocks are read
+	// rather than in a worker that holds up the others.
+	go reply.Parse("")
 	parsers := make([]*mtalog.Parser, workers)
 	for i := range parsers {
 		parsers[i] = newParser()
+		// Events live no longer than their chunk unless OnEvent may keep
+		// them: the Aggregator copies what it keeps.
+		parsers[i].Borrow = opts.OnEvent == nil
 	}
 	maxLine := parsers[0].MaxLine
 	if maxLine+1 > scanChunk/2 {
@@ -94,19 +103,24 @@ func (a *Aggregator) Scan(r io.Reader, newParser func() *mtalog.Parser, opts Sca
 				close(c)
 			}
 		}()
-		readErr = readChunks(r, maxLine, free, in, stop, opts.Lines)
+		readErr = readChunks(r, maxLine, free, in, stop)
 	})
 	for i := range workers {
 		wg.Go(func() {
 			defer close(out[i])
-			cache := newReplyCache()
+			cache := a.cache.local()
 			for c := range in[i] {
-				out[i] <- parseChunk(c, parsers[i], &cache, &opts)
+				p := parseChunk(c, parsers[i], cache, &opts)
+				if opts.Lines != nil {
+					opts.Lines.Add(int64(p.lines + c.tooLong))
+				}
+				out[i] <- p
 			}
 		})
 	}
 
 	var err error
+	next := 1 // the number of the next line
 	for n := 0; ; n++ {
 		p, ok := <-out[n%workers]
 		if !ok {
@@ -114,9 +128,13 @@ func (a *Aggregator) Scan(r io.Reader, newParser func() *mtalog.Parser, opts Sca
 		}
 		a.stats.TooLong += p.c.tooLong
 		a.stats.Lines += p.c.tooLong
+		next += p.c.tooLong
+		first := next
+		next += p.lines
 		if err == nil {
 			for i := range p.items {
 				it := &p.items[i]
+				it.ev.Line = first + it.line
 				line := p.c.buf[it.start:it.end]
 				if opts.OnEvent != nil {
 					if err = opts.OnEvent(&it.ev, line); err != nil {
@@ -150,21 +168,15 @@ func (a *Aggregator) Scan(r io.Reader, newParser func() *mtalog.Parser, opts Sca
 // readChunks reads r into buffers from free, cut after the last newline,
 // and deals them to the workers in turn. A line longer than maxLine is
 // dropped and counted without being kept.
-func readChunks(r io.Reader, maxLine int, free chan *scanBuf, in []chan *chunk, stop chan struct{}, lines *atomic.Int64) error {
+func readChunks(r io.Reader, maxLine int, free chan *scanBuf, in []chan *chunk, stop chan struct{}) error {
 	var carry []byte // the unfinished last line of the previous buffer
-	line, seq, tooLong := 1, 0, 0
+	seq, tooLong := 0, 0
 	discarding := false
+	// Lines are counted by the workers as they split them, not here: one
+	// pass over the input fewer.
 	send := func(mem *scanBuf, buf []byte) bool {
-		c := &chunk{mem: mem, buf: buf, first: line, tooLong: tooLong}
-		n := bytes.Count(buf, []byte{'\n'})
-		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
-			n++
-		}
-		line += n
+		c := &chunk{mem: mem, buf: buf, tooLong: tooLong}
 		tooLong = 0
-		if lines != nil {
-			lines.Add(int64(n + c.tooLong))
-		}
 		select {
 		case in[seq%len(in)] <- c:
 			seq++
@@ -219,9 +231,8 @@ func readChunks(r io.Reader, maxLine int, free chan *scanBuf, in []chan *chunk, 
 			free <- sb
 		}
 		if drop {
-			// Counted after the lines before it, which send numbered.
+			// Counted after the lines before it, which send dealt.
 			tooLong++
-			line++
 		}
 		if err != nil {
 			return finish(err)
@@ -252,11 +263,15 @@ func finish(err error) error {
 	return err
 }
 
-// parseChunk parses the lines of c and classifies the events to count.
-func parseChunk(c *chunk, p *mtalog.Parser, cache *replyCache, opts *ScanOptions) parsed {
+// parseChunk parses the lines of c, counts them, and classifies the
+// events to count. Most lines are turned away by the parser before an
+// event is built; the one Event it fills is copied out only when kept.
+func parseChunk(c *chunk, p *mtalog.Parser, cache *replyLocal, opts *ScanOptions) parsed {
 	res := parsed{c: c, items: c.mem.items[:0]}
 	buf := c.buf
-	for ln, pos := c.first, 0; pos < len(buf); ln++ {
+	var ev mtalog.Event
+	ln, pos := 0, 0
+	for ; pos < len(buf); ln++ {
 		end := bytes.IndexByte(buf[pos:], '\n')
 		next := pos + end + 1
 		if end < 0 {
@@ -266,20 +281,19 @@ func parseChunk(c *chunk, p *mtalog.Parser, cache *replyCache, opts *ScanOptions
 		line := buf[pos : pos+end]
 		start := pos
 		pos = next
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		ev, ok := p.Parse(line)
-		if !ok {
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if !p.ParseTo(line, &ev) {
 			continue
 		}
-		if !opts.Window.Contains(ev.Time) {
-			continue
+		if opts.Window.Contains(ev.Time) {
+			if cls, ok := cache.classify(&ev); ok {
+				res.items = append(res.items, scanItem{ev: ev, cls: cls, line: ln, start: start, end: start + len(line)})
+			}
 		}
-		cls, ok := cache.classify(&ev)
-		if !ok {
-			continue
-		}
-		ev.Line = ln
-		res.items = append(res.items, scanItem{ev: ev, cls: cls, start: start, end: start + len(line)})
+		ev = mtalog.Event{}
 	}
+	res.lines = ln
 	return res
 }

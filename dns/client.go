@@ -16,28 +16,54 @@ import (
 type ClientOptions struct {
 	// Servers are recursive resolvers as "host:port" (a bare host gets :53).
 	Servers []string
-	// Timeout bounds each attempt of one query at one server (default 2s).
+	// Timeout is the longest one attempt of a query at one server waits
+	// for an answer (default 2s). Within it the query is re-sent early,
+	// when the retransmission timer expires: the server's smoothed
+	// round-trip time plus four times its variation (RFC 6298), at least
+	// 100 ms, doubling after each send, at most 3 sends an attempt. So a
+	// lost datagram costs about one round-trip timer, not a Timeout.
 	Timeout time.Duration
-	// Attempts is how many rounds over all servers a query gets (default 2).
+	// Attempts is how many rounds over all servers a query gets (default
+	// 2): a query's whole budget stays Timeout × Attempts at each server.
 	Attempts int
-	// Concurrency bounds the queries on the wire at once (default 64).
+	// Concurrency bounds the queries in flight at each server (default
+	// DefaultConcurrency, which suits a resolver on the host or the local
+	// network). A server starts at 32 in flight, one more for every query
+	// answered at the first send, up to the bound; the bound halves, down
+	// to 8, when more than 5% of a window of 128 queries lose their first
+	// datagram, and grows back by an eighth per window without such loss.
+	// For a public resolver, set MaxQPS too.
 	Concurrency int
+	// MaxQPS, when positive, paces the queries that reach the network
+	// (cache hits and joined in-flight queries do not count) to at most
+	// this many a second, through Paced: public resolvers throttle a
+	// client at roughly 1,000–1,500 queries a second.
+	MaxQPS float64
 	// MaxCacheEntries bounds the cache (default 200000).
 	MaxCacheEntries int
 	// NoRecursion asks without the RD bit: for authoritative servers.
 	NoRecursion bool
 }
 
+// DefaultConcurrency is the default bound of queries in flight per server:
+// a few hundred, what a resolver on the host or the local network takes
+// (docs/performance.md has 256, 384 and 512 measured).
+const DefaultConcurrency = 384
+
 // Client is the network Resolver: it asks recursive resolvers over UDP with
 // EDNS0, retries truncated answers over TCP, caches answers for their TTL
 // (negative ones for the SOA minimum), makes identical in-flight queries
-// once, bounds concurrency and gives every attempt a timeout. It is safe for
-// concurrent use.
+// once, bounds the queries in flight at each server, re-sends lost queries
+// on a timer from the measured round-trip time and fails over from server
+// to server. UDP goes through a few sockets per server that every query
+// shares (random source ports from the kernel, rotated every 2048 queries
+// or 30 seconds); an answer must match a pending query's random ID and its
+// question, or it is dropped. It is safe for concurrent use.
 type Client struct {
 	opts ClientOptions
-	udp  *mdns.Client
+	ups  []*upstream
 	tcp  *mdns.Client
-	sem  chan struct{}
+	wire Resolver // the network, paced when MaxQPS is set
 
 	mu    sync.Mutex
 	cache map[cacheKey]*cacheEntry
@@ -64,7 +90,7 @@ func NewClient(opts ClientOptions) *Client {
 		opts.Attempts = 2
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 64
+		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.MaxCacheEntries <= 0 {
 		opts.MaxCacheEntries = 200000
@@ -74,13 +100,60 @@ func NewClient(opts ClientOptions) *Client {
 		servers = append(servers, withPort(s))
 	}
 	opts.Servers = servers
-	return &Client{
+	c := &Client{
 		opts:  opts,
-		udp:   &mdns.Client{Net: "udp", UDPSize: ednsSize, Timeout: opts.Timeout},
 		tcp:   &mdns.Client{Net: "tcp", Timeout: opts.Timeout},
-		sem:   make(chan struct{}, opts.Concurrency),
 		cache: make(map[cacheKey]*cacheEntry),
 	}
+	for _, s := range servers {
+		c.ups = append(c.ups, newUpstream(s, opts.Timeout, opts.Concurrency))
+	}
+	c.wire = network{c}
+	if opts.MaxQPS > 0 {
+		// Bursts of a tenth of a second's worth.
+		c.wire = NewPaced(c.wire, opts.MaxQPS, max(1, int(opts.MaxQPS/10)))
+	}
+	return c
+}
+
+// network is the Client below its cache: every query goes to the servers.
+type network struct{ c *Client }
+
+func (n network) Query(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+	return n.c.exchange(ctx, name, qtype)
+}
+
+// Close stops the Client's UDP sockets: queries not yet sent fail, each
+// socket closes once the queries in flight on it are done. A Client that is
+// simply dropped closes its sockets itself after two idle seconds.
+func (c *Client) Close() error {
+	for _, u := range c.ups {
+		u.close()
+	}
+	return nil
+}
+
+// TransportStats returns what the UDP transport did so far, summed over
+// the servers.
+func (c *Client) TransportStats() TransportStats {
+	var t TransportStats
+	t.MinLimit = c.opts.Concurrency
+	for _, u := range c.ups {
+		u.mu.Lock()
+		s := u.stats
+		u.mu.Unlock()
+		t.Sends += s.Sends
+		t.Retransmits += s.Retransmits
+		t.Losses += s.Losses
+		t.Late += s.Late
+		t.Unmatched += s.Unmatched
+		t.Sockets += s.Sockets
+		t.Backoffs += s.Backoffs
+		t.MinLimit = min(t.MinLimit, s.MinLimit)
+		t.RTTSum += s.RTTSum
+		t.Answers += s.Answers
+	}
+	return t
 }
 
 // ednsSize is the EDNS0 buffer size advertised: large enough for multi-PTR
@@ -139,7 +212,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Answer,
 	c.cache[key] = e
 	c.mu.Unlock()
 
-	e.ans, e.err = c.exchange(ctx, key.name, qtype)
+	e.ans, e.err = c.wire.Query(ctx, key.name, qtype)
 	ttl := time.Duration(0)
 	if e.err == nil {
 		ttl = answerTTL(e.ans)
@@ -218,6 +291,17 @@ func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*Answ
 	m.SetQuestion(name, qtype)
 	m.SetEdns0(ednsSize, false)
 	m.RecursionDesired = !c.opts.NoRecursion
+	packed, err := m.Pack()
+	if err != nil {
+		return nil, &TempError{Name: name, Type: typ, Reason: err.Error(), Err: err}
+	}
+	// The question section follows the 12-byte header: the name and 4
+	// bytes of type and class. Answers are matched against it.
+	qlen := 12
+	for qlen < len(packed) && packed[qlen] != 0 {
+		qlen += int(packed[qlen]) + 1
+	}
+	question := bytesLower(packed[12:min(qlen+5, len(packed))])
 	var last error
 	reason := ""
 	// ours stays true while every failure is our resolvers' own: they
@@ -225,11 +309,11 @@ func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*Answ
 	// the name's own servers failing behind them.
 	ours := true
 	for range c.opts.Attempts {
-		for _, server := range c.opts.Servers {
+		for i, server := range c.opts.Servers {
 			if ctx.Err() != nil {
 				return nil, &TempError{Name: name, Type: typ, Reason: "timeout", Servers: c.opts.Servers, Err: ctx.Err()}
 			}
-			resp, err := c.ask(ctx, m, server)
+			resp, err := c.ups[i].exchange(ctx, m, packed, question, c.tcp)
 			if err != nil {
 				last, reason = err, netReason(err)
 				ours = ours && reason != "timeout"
@@ -248,21 +332,16 @@ func (c *Client) exchange(ctx context.Context, name string, qtype uint16) (*Answ
 	return nil, &TempError{Name: name, Type: typ, Reason: reason, Unreachable: ours, Servers: c.opts.Servers, Err: last}
 }
 
-// ask sends one query over UDP and repeats it over TCP when the answer was
-// truncated: miekg/dns does neither fallback nor retry by itself.
-func (c *Client) ask(ctx context.Context, m *mdns.Msg, server string) (*mdns.Msg, error) {
-	c.sem <- struct{}{}
-	defer func() { <-c.sem }()
-	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	resp, _, err := c.udp.ExchangeContext(actx, m, server)
-	if err != nil {
-		return nil, err
+// bytesLower is a lower-case copy of b (ASCII letters only).
+func bytesLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
 	}
-	if resp.Truncated {
-		resp, _, err = c.tcp.ExchangeContext(actx, m, server)
-	}
-	return resp, err
+	return out
 }
 
 // netReason names a transport failure in the words a postmaster uses.

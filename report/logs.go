@@ -1,8 +1,9 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
+
+	"hopcheck/analyze"
 )
 
 // LogsDocument is the JSON form of a log summary (docs/logs.md documents
@@ -82,45 +83,74 @@ type jsonLogStats struct {
 
 // NewLogsDocument builds the JSON form of a log summary.
 func NewLogsDocument(l *Logs) LogsDocument {
-	src, sum := l.Source, l.Summary
-	d := LogsDocument{
-		Source: jsonLogSource{Kind: "logs", Files: nonNil(src.Files), Resolver: src.Resolver, Offline: src.Offline,
-			Since: stamp(src.Since), Until: stamp(src.Until), SenderIPs: nonNil(src.SenderIPs), HELO: src.HELO},
-		Relays: make([]jsonRelay, 0, len(sum.Relays)),
-		Stats: jsonLogStats{Lines: sum.Stats.Lines, Events: sum.Stats.Events, Unknown: sum.Stats.Unknown,
-			TooLong: sum.Stats.TooLong, Aggregated: sum.Stats.Aggregated, Evicted: sum.Stats.Evicted, Relays: len(sum.Relays)},
-	}
+	sum := l.Summary
+	d := logsHead(l)
+	d.Relays = make([]jsonRelay, 0, len(sum.Relays))
 	for _, r := range sum.Relays {
-		rv := sum.Verdicts[r.RelayKey]
-		j := jsonRelay{Direction: r.Direction.String(), IP: addr(r.IP), HELO: first(r.HELO), HELOSeen: nonNil(r.HELO),
-			HELOInferred: r.HELOInferred, RDNSLogged: nonNil(r.RDNSLogged), MayBeForged: r.MayBeForged, Software: string(r.MTA),
-			Count: r.Count, Refusals: r.Refusals, Warnings: r.Warnings, Identity: r.Identity,
-			FirstSeen: stamp(r.First), LastSeen: stamp(r.Last), Categories: map[string]int{},
-			Replies: make([]jsonReply, 0, len(r.Replies)), Reported: map[string]int{}, RefusedBy: nonNil(r.RefusedBy),
-			Examples: nonNil(r.Examples), Checked: rv.Checked, CheckedAt: stamp(rv.CheckedAt), Checks: checksJSON(rv.Checks),
-			Problems: problemsJSON(rv.Problems),
-			Verdict: jsonRelayVerd{Status: string(rv.Verdict.Status), Problem: string(rv.Verdict.Problem), Owner: string(rv.Verdict.Owner),
-				Fix: rv.Verdict.Fix, Detail: rv.Verdict.Detail}}
-		for c, n := range r.Categories {
-			j.Categories[string(c)] = n
-		}
-		for p, n := range r.Reported {
-			j.Reported[string(p)] = n
-		}
-		for _, rp := range r.Replies {
-			j.Replies = append(j.Replies, jsonReply{Status: rp.Status, Code: rp.Code, Rule: rp.Rule,
-				Category: string(rp.Category), Problem: string(rp.Problem), Count: rp.Count, Example: rp.Example})
-		}
-		d.Relays = append(d.Relays, j)
+		d.Relays = append(d.Relays, relayJSON(r, sum.Verdicts[r.RelayKey]))
 	}
 	return d
 }
 
-// LogsJSON writes a log summary as one indented JSON document.
+// logsHead is the document without its relays.
+func logsHead(l *Logs) LogsDocument {
+	src, sum := l.Source, l.Summary
+	return LogsDocument{
+		Source: jsonLogSource{Kind: "logs", Files: nonNil(src.Files), Resolver: src.Resolver, Offline: src.Offline,
+			Since: stamp(src.Since), Until: stamp(src.Until), SenderIPs: nonNil(src.SenderIPs), HELO: src.HELO},
+		Stats: jsonLogStats{Lines: sum.Stats.Lines, Events: sum.Stats.Events, Unknown: sum.Stats.Unknown,
+			TooLong: sum.Stats.TooLong, Aggregated: sum.Stats.Aggregated, Evicted: sum.Stats.Evicted, Relays: len(sum.Relays)},
+	}
+}
+
+// relayJSON is the JSON form of one relay and its verdict.
+func relayJSON(r analyze.Relay, rv analyze.RelayVerdict) jsonRelay {
+	j := jsonRelay{Direction: r.Direction.String(), IP: addr(r.IP), HELO: first(r.HELO), HELOSeen: nonNil(r.HELO),
+		HELOInferred: r.HELOInferred, RDNSLogged: nonNil(r.RDNSLogged), MayBeForged: r.MayBeForged, Software: string(r.MTA),
+		Count: r.Count, Refusals: r.Refusals, Warnings: r.Warnings, Identity: r.Identity,
+		FirstSeen: stamp(r.First), LastSeen: stamp(r.Last), Categories: map[string]int{},
+		Replies: make([]jsonReply, 0, len(r.Replies)), Reported: map[string]int{}, RefusedBy: nonNil(r.RefusedBy),
+		Examples: nonNil(r.Examples), Checked: rv.Checked, CheckedAt: stamp(rv.CheckedAt), Checks: checksJSON(rv.Checks),
+		Problems: problemsJSON(rv.Problems),
+		Verdict: jsonRelayVerd{Status: string(rv.Verdict.Status), Problem: string(rv.Verdict.Problem), Owner: string(rv.Verdict.Owner),
+			Fix: rv.Verdict.Fix, Detail: rv.Verdict.Detail}}
+	for c, n := range r.Categories {
+		j.Categories[string(c)] = n
+	}
+	for p, n := range r.Reported {
+		j.Reported[string(p)] = n
+	}
+	for _, rp := range r.Replies {
+		j.Replies = append(j.Replies, jsonReply{Status: rp.Status, Code: rp.Code, Rule: rp.Rule,
+			Category: string(rp.Category), Problem: string(rp.Problem), Count: rp.Count, Example: rp.Example})
+	}
+	return j
+}
+
+// LogsJSON writes a log summary as one indented JSON document: the bytes
+// of NewLogsDocument encoded by a json.Encoder indenting by two spaces,
+// streamed one relay at a time, so that memory does not grow with the
+// document (tens of megabytes for many thousand relays).
 func LogsJSON(w io.Writer, l *Logs) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(NewLogsDocument(l))
+	head := logsHead(l)
+	s := newJSONStream(w)
+	s.raw("{\n  \"source\": ")
+	s.value(head.Source, "  ")
+	s.raw(",\n  \"relays\": [")
+	for i, r := range l.Summary.Relays {
+		if i > 0 {
+			s.raw(",")
+		}
+		s.raw("\n    ")
+		s.value(relayJSON(r, l.Summary.Verdicts[r.RelayKey]), "    ")
+	}
+	if len(l.Summary.Relays) > 0 {
+		s.raw("\n  ")
+	}
+	s.raw("],\n  \"stats\": ")
+	s.value(head.Stats, "  ")
+	s.raw("\n}\n")
+	return s.flush()
 }
 
 // LogsText writes a log summary for a person: first our relays that were

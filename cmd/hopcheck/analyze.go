@@ -22,7 +22,7 @@ and HELO, and names the relay the receiver judged: aligned or not, why, who
 fixes it and how.
 
 Flags:
-` + commonUsage + `  --sender-ip IP       bounces: the refused relay's address, when the bounce
+` + commonUsage + limitsUsage + `  --sender-ip IP       bounces: the refused relay's address, when the bounce
                        does not quote it (default: resolve the reporting MTA)
   --helo NAME          bounces: the name the refused relay announced
                        (default: the reporting MTA's name)
@@ -45,6 +45,7 @@ func runAnalyze(args []string, e env) int {
 	)
 	fs := newFlagSet("analyze")
 	c.register(fs)
+	c.registerLimits(fs)
 	fs.StringVar(&senderFlag, "sender-ip", "", "for a bounce: the refused relay's `IP` when the bounce does not quote it")
 	fs.StringVar(&helo, "helo", "", "for a bounce: the `NAME` the refused relay announced (default: the reporting MTA's name)")
 	pos, err := parseArgs(fs, args)

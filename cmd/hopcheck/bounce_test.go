@@ -168,7 +168,9 @@ func TestOfflineBounceAgreesWithLogs(t *testing.T) {
 func TestMailboxRefusalIsNotBlamedOnDNS(t *testing.T) {
 	srv := dnstest.Start(t, dnstest.Options{Zone: worldZones(t)})
 	out, _, _ := hopcheck(t, nil, "analyze", "--format", "json", "--resolver", srv.Addr, "testdata/bounces/yahoo-colon-mailbox-full.eml")
-	var d struct{ Bounce struct{ Category, Explanation string } }
+	var d struct {
+		Bounce struct{ Category, Explanation string }
+	}
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatal(err)
 	}

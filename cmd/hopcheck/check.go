@@ -37,7 +37,7 @@ Flags:
   --ns-port N          the port of those name servers (default 53)
   --file FILE          an inventory: one target per line, optionally followed
                        by its HELO name; # starts a comment
-` + commonUsage + `
+` + commonUsage + limitsUsage + `
 Several --resolver flags are compared: the first answers the audit, each
 other one's PTR answer is compared with it.
 
@@ -61,6 +61,7 @@ func runCheck(args []string, e env) int {
 	)
 	fs := newFlagSet("check")
 	c.register(fs)
+	c.registerLimits(fs)
 	fs.StringVar(&helo, "helo", "", "the `NAME` the server announces when it sends")
 	fs.BoolVar(&smtp, "smtp", false, "read the SMTP banner and EHLO reply")
 	fs.IntVar(&port, "port", 25, "SMTP `PORT`")

@@ -38,6 +38,13 @@ const commonUsage = `  --format FORMAT      text (default), json, html (one self
   --timeout DURATION   timeout of each DNS query attempt (default 3s)
 `
 
+// limitsUsage documents the DNS limits of the commands that re-check many
+// names at once.
+const limitsUsage = `  --max-qps N          DNS queries a second at most, for a public resolver that
+                       throttles (e.g. 1000); default no bound
+  --max-inflight N     DNS queries in flight at each resolver (default 384)
+`
+
 // common are the flags every analysing command shares.
 type common struct {
 	format    string
@@ -47,7 +54,10 @@ type common struct {
 	offline   bool
 	internal  stringList
 	timeout   time.Duration
-	redact    bool
+	// Set by registerLimits, for the commands that take them.
+	maxQPS      float64
+	maxInflight int
+	redact      bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -59,6 +69,12 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.offline, "offline", false, "no DNS at all: judge from what the headers recorded")
 	fs.Var(&c.internal, "internal", "treat senders in this `CIDR` as internal (repeatable; replaces the defaults)")
 	fs.DurationVar(&c.timeout, "timeout", 3*time.Second, "timeout of each DNS query attempt")
+}
+
+// registerLimits adds the DNS limits of limitsUsage.
+func (c *common) registerLimits(fs *flag.FlagSet) {
+	fs.Float64Var(&c.maxQPS, "max-qps", 0, "DNS queries a second at most (0: no bound)")
+	fs.IntVar(&c.maxInflight, "max-inflight", 0, "DNS queries in flight at each resolver (0: the default)")
 }
 
 // usageError is a command line that cannot be run.
@@ -142,7 +158,10 @@ func (c *common) resolver() (dns.Resolver, string, error) {
 			servers = nil
 		}
 	}
-	cl := dns.NewClient(dns.ClientOptions{Servers: servers, Timeout: c.timeout})
+	if c.maxQPS < 0 || c.maxInflight < 0 {
+		return nil, "", usageError{"--max-qps and --max-inflight take a positive number (0: the default)"}
+	}
+	cl := dns.NewClient(dns.ClientOptions{Servers: servers, Timeout: c.timeout, MaxQPS: c.maxQPS, Concurrency: c.maxInflight})
 	if zone != nil {
 		return dns.Overlay{Zone: zone, Net: cl}, fmt.Sprintf("zone files %s over %s", strings.Join(c.zones, ", "), strings.Join(servers, ", ")), nil
 	}

@@ -42,7 +42,7 @@ Flags:
                        (default: the file's modification year; now for stdin)
   --events             write each counted event as a JSON line instead of the
                        summary (no re-check)
-` + commonUsage + `
+` + commonUsage + limitsUsage + `
 Examples:
   hopcheck logs /var/log/mail.log /var/log/mail.log.2.gz
   zcat mail.log.*.gz | hopcheck logs - --since 2026-11-01 --sender-ip 192.0.2.31
@@ -67,6 +67,7 @@ func runLogs(args []string, e env) int {
 	var f logsFlags
 	fs := newFlagSet("logs")
 	f.register(fs)
+	f.registerLimits(fs)
 	fs.StringVar(&f.since, "since", "", "only lines at or after `TIME`")
 	fs.StringVar(&f.until, "until", "", "only lines before `TIME`")
 	fs.Var(&f.senderIPs, "sender-ip", "our sending `ADDR` (repeatable)")
@@ -122,6 +123,11 @@ func runLogs(args []string, e env) int {
 		// as often saves CPU for a few more MB of peak memory.
 		debug.SetGCPercent(200)
 	}
+	if e.getenv("GOMEMLIMIT") == "" {
+		// Thousands of relays' verdicts are garbage once written: a soft
+		// limit keeps the peak under 100 MB for a few percent of time.
+		debug.SetMemoryLimit(80 << 20)
+	}
 	agg := analyze.NewAggregator(aggOpts)
 	for _, name := range files {
 		if err := scanFile(agg, name, f.year, scan, e); err != nil {
@@ -144,7 +150,7 @@ func runLogs(args []string, e env) int {
 	if prog != nil {
 		hook = prog.checked
 	}
-	verdicts := analyze.Recheck(context.Background(), r, relays, analyze.RecheckOptions{Concurrency: 64, Internal: d.internal, Progress: hook})
+	verdicts := analyze.Recheck(context.Background(), r, relays, analyze.RecheckOptions{Internal: d.internal, Progress: hook})
 	prog.stop()
 	analyze.Rank(relays, verdicts)
 

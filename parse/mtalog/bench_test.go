@@ -102,3 +102,30 @@ func BenchmarkLineKinds(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParserRefusals is what a log scan asks of the parser: every
+// line of 100k generated ones through ParseTo with RefusalsOnly and
+// Borrow, an event built only for refusals.
+func BenchmarkParserRefusals(b *testing.B) {
+	lines := genLines(b, 100000)
+	var size int
+	for _, l := range lines {
+		size += len(l) + 1
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	events := 0
+	for b.Loop() {
+		p := benchParser()
+		p.RefusalsOnly, p.Borrow = true, true
+		var ev Event
+		for _, l := range lines {
+			if p.ParseTo(l, &ev) {
+				events++
+				ev = Event{}
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/line")
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+}

@@ -10,36 +10,36 @@ import (
 // parseExim reads one Exim mainlog message (after the stamp and optional
 // [pid], or after "exim[pid]: " in syslog). Formats follow Exim's sources
 // (deliver.c, smtp_in.c, host.c, transports/smtp.c) and its test suite.
-func parseExim(msg []byte, ev *Event, refusalsOnly bool) result {
+func parseExim(msg []byte, ev *Event, m mode) result {
 	id := eximIDLen(msg)
 	rest := msg[id:]
-	if refusalsOnly && (hasPrefix(rest, "<= ") || hasPrefix(rest, "=> ") || hasPrefix(rest, "-> ") ||
+	if m.refusalsOnly && (hasPrefix(rest, "<= ") || hasPrefix(rest, "=> ") || hasPrefix(rest, "-> ") ||
 		hasPrefix(rest, "*> ") || hasPrefix(rest, "SMTP connection from ") ||
 		hasPrefix(rest, "SMTP command timeout on ") || hasPrefix(rest, "unexpected disconnection ")) {
 		return skipped
 	}
 	switch {
 	case hasPrefix(rest, "<= "):
-		return eximArrival(withEximID(msg, id, ev), ev)
+		return eximArrival(withEximID(msg, id, ev, m), ev)
 	case hasPrefix(rest, "=> "), hasPrefix(rest, "-> "), hasPrefix(rest, "*> "),
 		hasPrefix(rest, "** "), hasPrefix(rest, "== "):
-		return eximDelivery(withEximID(msg, id, ev), ev)
+		return eximDelivery(withEximID(msg, id, ev, m), ev)
 	case hasPrefix(rest, "H="):
 		if !containsAny(rest, " rejected ") {
 			return skipped
 		}
-		return eximReject(withEximID(msg, id, ev), ev)
+		return eximReject(withEximID(msg, id, ev, m), ev)
 	case hasPrefix(rest, "rejected EHLO from "), hasPrefix(rest, "rejected HELO from "):
-		return eximBadHELO(withEximID(msg, id, ev), ev)
+		return eximBadHELO(withEximID(msg, id, ev, m), ev)
 	case hasPrefix(rest, "no host name found for IP address "),
 		hasPrefix(rest, "Failed to find host name for "),
 		hasPrefix(rest, "failed to find host name for "):
-		return eximNoName(withEximID(msg, id, ev), ev)
+		return eximNoName(withEximID(msg, id, ev, m), ev)
 	case hasPrefix(rest, "SMTP connection from "):
-		return eximConnect(withEximID(msg, id, ev), ev)
+		return eximConnect(withEximID(msg, id, ev, m), ev)
 	case hasPrefix(rest, "SMTP command timeout on "),
 		hasPrefix(rest, "unexpected disconnection while reading SMTP command from "):
-		return eximLost(withEximID(msg, id, ev), ev)
+		return eximLost(withEximID(msg, id, ev, m), ev)
 	}
 	return skipped
 }
@@ -301,8 +301,8 @@ func eximLost(r string, ev *Event) result {
 }
 
 // withEximID is withQueue for Exim's "MESSAGEID " prefix of length id.
-func withEximID(msg []byte, id int, ev *Event) string {
-	s := string(msg)
+func withEximID(msg []byte, id int, ev *Event, m mode) string {
+	s := m.str(msg)
 	if id > 0 {
 		ev.QueueID = s[:id-1]
 	}

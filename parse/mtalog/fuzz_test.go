@@ -48,6 +48,14 @@ func FuzzParse(f *testing.F) {
 		if ook != refusal || ook && oev != ev {
 			t.Fatalf("RefusalsOnly gave %v %+v; the full parse %v %+v", ook, oev, ok, ev)
 		}
+		// Borrow and ParseTo give the same event without copying the line.
+		borrow := testParser()
+		borrow.Borrow, borrow.RefusalsOnly = true, true
+		var bev Event
+		bline := bytes.Clone(line)
+		if bok := borrow.ParseTo(bline, &bev); bok != ook || bev != oev {
+			t.Fatalf("Borrow gave %v %+v; RefusalsOnly %v %+v", bok, bev, ook, oev)
+		}
 		st := p.Stats()
 		if st.Lines != 1 || st.Events+st.Skipped+st.Unknown+st.TooLong != 1 || (st.Events == 1) != ok {
 			t.Fatalf("stats %+v inconsistent with ok=%v", st, ok)

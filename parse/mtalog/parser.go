@@ -34,6 +34,12 @@ type Parser struct {
 	// Event.IsIdentityWarning holds; a scan for identity refusals needs no
 	// more. Set it before use.
 	RefusalsOnly bool
+	// Borrow makes an event's strings slices of the line given to Parse
+	// rather than of a copy of it: no copy is made, but the event is only
+	// valid while the line's bytes are left unchanged. Host and Program
+	// are copies either way. Set it only when nothing keeps an event, or
+	// its strings, past the reuse of the line's buffer. Set it before use.
+	Borrow bool
 	// Now is the clock that dates classic syslog stamps ("Nov 22
 	// 10:15:01"), which carry no year: a stamp gets the latest year that
 	// puts it at or before Now() + 24h, the slack allowing for a logging
@@ -62,7 +68,8 @@ type Parser struct {
 
 	// The last classic stamp ("Nov 22 10:15:01") and its parsed fields.
 	lastStamp [15]byte
-	last      header
+	last      classicStamp
+	hasLast   bool
 
 	// Per-second timestamp cache: many lines share one stamp.
 	tsLen  int
@@ -100,6 +107,9 @@ const (
 	tsISO     // 2026-11-22T10:15:01.123+01:00 or 2026-11-22 10:15:01 (Exim)
 )
 
+// classicStamp is the parsed date and time of a classic syslog stamp.
+type classicStamp struct{ year, month, day, sec int }
+
 // header is a line's syslog (or Exim mainlog) envelope, as slices of it.
 type header struct {
 	tsKind int
@@ -115,7 +125,7 @@ type header struct {
 
 // Parse parses one line (without its newline). It returns ok=false for
 // lines that carry nothing of interest or are not understood, and counts
-// them (see Stats). It does not retain line.
+// them (see Stats). It does not retain line; with Borrow, the event does.
 func (p *Parser) Parse(line []byte) (ev Event, ok bool) {
 	if !p.parse(line, &ev) {
 		return Event{}, false
@@ -123,8 +133,15 @@ func (p *Parser) Parse(line []byte) (ev Event, ok bool) {
 	return ev, true
 }
 
-// parse is Parse filling a zeroed *ev, which spares the Scanner a copy;
-// ev is left partly filled when it returns false.
+// ParseTo is Parse into *ev, which must be the zero Event: it spares a
+// caller that parses many lines and keeps few the copy and the clearing of
+// an Event per line. When it returns false, *ev is still the zero Event.
+func (p *Parser) ParseTo(line []byte, ev *Event) bool {
+	return p.parse(line, ev)
+}
+
+// parse is ParseTo: it fills a zeroed *ev, and leaves it zero when it
+// returns false.
 func (p *Parser) parse(line []byte, ev *Event) bool {
 	p.stats.Lines++
 	if len(line) > p.MaxLine {
@@ -132,12 +149,12 @@ func (p *Parser) parse(line []byte, ev *Event) bool {
 		return false
 	}
 	var h header
-	if p.last.tsKind == tsClassic && len(line) > 16 && line[15] == ' ' &&
+	if p.hasLast && len(line) > 16 && line[15] == ' ' &&
 		binary.LittleEndian.Uint64(line) == binary.LittleEndian.Uint64(p.lastStamp[:]) &&
 		binary.LittleEndian.Uint64(line[7:]) == binary.LittleEndian.Uint64(p.lastStamp[7:]) {
 		// Same second as the previous line: reuse its stamp and year.
-		h = p.last
-		h.ts = line[:15]
+		h.tsKind, h.ts = tsClassic, line[:15]
+		h.year, h.month, h.day, h.sec = p.last.year, p.last.month, p.last.day, p.last.sec
 		if !parseHostTag(line[16:], &h) {
 			p.stats.Unknown++
 			return false
@@ -151,33 +168,35 @@ func (p *Parser) parse(line []byte, ev *Event) bool {
 			p.inferYear(&h)
 			if len(h.ts) == len(p.lastStamp) {
 				copy(p.lastStamp[:], h.ts)
-				p.last = header{tsKind: tsClassic, year: h.year, month: h.month, day: h.day, sec: h.sec}
+				p.last, p.hasLast = classicStamp{year: h.year, month: h.month, day: h.day, sec: h.sec}, true
 			}
 		}
 	}
 	var res result
-	switch dialectOf(h.prog) {
+	m := mode{refusalsOnly: p.RefusalsOnly, borrow: p.Borrow}
+	d := dialectOf(h.prog)
+	switch d {
 	case Postfix:
-		res = parsePostfix(h.prog, h.msg, ev, p.RefusalsOnly)
-		ev.Dialect = Postfix
+		res = parsePostfix(h.prog, h.msg, ev, m)
 	case Exim:
-		res = parseExim(h.msg, ev, p.RefusalsOnly)
-		ev.Dialect = Exim
+		res = parseExim(h.msg, ev, m)
 	case Sendmail:
-		res = parseSendmail(h.msg, ev, p.RefusalsOnly)
-		ev.Dialect = Sendmail
+		res = parseSendmail(h.msg, ev, m)
 	default:
 		res = skipped
 	}
+	// A skipped line has left ev untouched; a malformed one may not have.
 	switch res {
 	case skipped:
 		p.stats.Skipped++
 		return false
 	case malformed:
 		p.stats.Unknown++
+		*ev = Event{}
 		return false
 	}
 	p.stats.Events++
+	ev.Dialect = d
 	ev.Time = p.stampTime(&h)
 	ev.Host = p.internBytes(h.host)
 	ev.Program = p.internBytes(h.prog)

@@ -11,20 +11,20 @@ import (
 // formats follow the Postfix sources: smtpd/smtpd.c, smtpd_peer.c,
 // smtpd_check.c (log_whatsup), postscreen, global/log_adhoc.c (delivery
 // lines), qmgr and cleanup.
-func parsePostfix(prog, msg []byte, ev *Event, refusalsOnly bool) result {
+func parsePostfix(prog, msg []byte, ev *Event, m mode) result {
 	if hasPrefix(msg, "warning: ") {
 		if !containsAny(msg, "does not resolve to address ", "address not listed for hostname ",
 			" verification failed") {
 			return skipped
 		}
-		return postfixWarning(string(msg[len("warning: "):]), ev)
+		return postfixWarning(m.str(msg[len("warning: "):]), ev)
 	}
 	q := postfixQueuePrefix(msg)
 	rest := msg[q:]
 	if len(rest) == 0 {
 		return skipped
 	}
-	if refusalsOnly && (rest[0] != 't' && rest[0] != 'r' ||
+	if m.refusalsOnly && (rest[0] != 't' && rest[0] != 'r' ||
 		rest[0] == 't' && (!hasPrefix(rest, "to=<") || bytes.Contains(rest, statusSent))) {
 		return skipped
 	}
@@ -34,21 +34,21 @@ func parsePostfix(prog, msg []byte, ev *Event, refusalsOnly bool) result {
 	case 't':
 		switch {
 		case q > 0 && hasPrefix(rest, "to=<"):
-			return postfixDelivery(withQueue(msg, q, ev), ev)
+			return postfixDelivery(withQueue(msg, q, ev, m), ev)
 		case hasPrefix(rest, "timeout after "):
-			return postfixLost(withQueue(msg, q, ev), ev)
+			return postfixLost(withQueue(msg, q, ev, m), ev)
 		}
 	case 'r':
 		if hasPrefix(rest, "reject: ") && !bytes.HasSuffix(prog, []byte("/cleanup")) {
 			// cleanup's header/body rejects name no client to judge.
-			return postfixReject(withQueue(msg, q, ev), ev)
+			return postfixReject(withQueue(msg, q, ev, m), ev)
 		}
 	case 'c':
 		switch {
 		case q == 0 && hasPrefix(rest, "connect from "):
 			return postfixConnect(rest, ev)
 		case hasPrefix(rest, "client="):
-			return postfixClient(withQueue(msg, q, ev), ev)
+			return postfixClient(withQueue(msg, q, ev, m), ev)
 		}
 	case 'C':
 		if q == 0 && hasPrefix(rest, "CONNECT from ") {
@@ -56,15 +56,15 @@ func parsePostfix(prog, msg []byte, ev *Event, refusalsOnly bool) result {
 		}
 	case 'l':
 		if hasPrefix(rest, "lost connection after ") {
-			return postfixLost(withQueue(msg, q, ev), ev)
+			return postfixLost(withQueue(msg, q, ev, m), ev)
 		}
 	case 'f':
 		if q > 0 && hasPrefix(rest, "from=<") {
-			return postfixQueued(withQueue(msg, q, ev), ev)
+			return postfixQueued(withQueue(msg, q, ev, m), ev)
 		}
 	case 'm':
 		if q > 0 && hasPrefix(rest, "message-id=") {
-			return postfixMessageID(withQueue(msg, q, ev), ev)
+			return postfixMessageID(withQueue(msg, q, ev, m), ev)
 		}
 	case 'P', 'D':
 		if q == 0 && (hasPrefix(rest, "PASS NEW [") || hasPrefix(rest, "PASS OLD [") || hasPrefix(rest, "DNSBL rank ")) {

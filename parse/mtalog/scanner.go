@@ -17,12 +17,13 @@ import (
 // counted as too long and skipped whole; memory stays bounded by MaxLine
 // whatever the input.
 type Scanner struct {
-	r    io.Reader
-	br   *bufio.Reader
-	p    *Parser
-	ev   Event
-	line int
-	err  error
+	r     io.Reader
+	br    *bufio.Reader
+	p     *Parser
+	ev    Event
+	dirty bool // ev holds the last event
+	line  int
+	err   error
 }
 
 // NewScanner returns a Scanner that reads r with p.
@@ -55,9 +56,12 @@ func (s *Scanner) Scan() bool {
 		s.line++
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		s.ev = Event{}
+		if s.dirty {
+			s.ev, s.dirty = Event{}, false
+		}
 		if s.p.parse(line, &s.ev) {
 			s.ev.Line = s.line
+			s.dirty = true
 			return true
 		}
 	}

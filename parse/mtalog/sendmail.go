@@ -10,10 +10,10 @@ import (
 // parseSendmail reads one Sendmail message (after "sm-mta[pid]: "): the
 // "equates" of its recipient (to=), sender (from=) and ruleset records as
 // documented in "sendmail, 4th Edition" §14.6, plus connection notices.
-func parseSendmail(msg []byte, ev *Event, refusalsOnly bool) result {
+func parseSendmail(msg []byte, ev *Event, m mode) result {
 	q := queueIDPrefix(msg)
 	rest := msg[q:]
-	if refusalsOnly && !hasPrefix(rest, "ruleset=") && (!hasPrefix(rest, "to=") || bytes.Contains(rest, []byte(", stat=Sent"))) {
+	if m.refusalsOnly && !hasPrefix(rest, "ruleset=") && (!hasPrefix(rest, "to=") || bytes.Contains(rest, []byte(", stat=Sent"))) {
 		return skipped
 	}
 	switch {
@@ -21,17 +21,17 @@ func parseSendmail(msg []byte, ev *Event, refusalsOnly bool) result {
 		if !containsAny(rest, ", stat=") {
 			return skipped
 		}
-		return sendmailDelivery(withQueue(msg, q, ev), ev)
+		return sendmailDelivery(withQueue(msg, q, ev, m), ev)
 	case hasPrefix(rest, "from="):
-		return sendmailFrom(withQueue(msg, q, ev), ev)
+		return sendmailFrom(withQueue(msg, q, ev, m), ev)
 	case hasPrefix(rest, "ruleset="):
 		if !containsAny(rest, ", reject=") {
 			return skipped
 		}
-		return sendmailReject(withQueue(msg, q, ev), ev)
+		return sendmailReject(withQueue(msg, q, ev, m), ev)
 	case hasPrefix(rest, "lost input channel from "), hasPrefix(rest, "timeout waiting for input from "),
 		hasPrefix(rest, "connect from "):
-		return sendmailConn(withQueue(msg, q, ev), ev)
+		return sendmailConn(withQueue(msg, q, ev, m), ev)
 	}
 	return skipped
 }

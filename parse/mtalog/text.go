@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"strings"
+	"unsafe"
 
 	"hopcheck/internal/textutil"
 )
@@ -13,6 +14,21 @@ import (
 // and slice every field out of it: at most one allocation per event.
 // Events that carry only an address (connects, postscreen) are read from
 // the bytes and need none.
+
+// mode is how a Parser builds events: RefusalsOnly, and Borrow.
+type mode struct {
+	refusalsOnly bool
+	borrow       bool
+}
+
+// str is the string an event's fields are sliced from: a copy of b, or with
+// borrow b itself, valid only while the caller leaves b unchanged.
+func (m mode) str(b []byte) string {
+	if m.borrow && len(b) > 0 {
+		return unsafe.String(&b[0], len(b))
+	}
+	return string(b)
+}
 
 // hasPrefix is bytes.HasPrefix for a constant prefix, without a conversion.
 func hasPrefix(b []byte, p string) bool {
@@ -255,8 +271,8 @@ func containsAny(b []byte, subs ...string) bool {
 
 // withQueue converts a message to the one string its event's fields are
 // sliced from, records a leading "QUEUEID: " and returns the rest.
-func withQueue(msg []byte, q int, ev *Event) string {
-	s := string(msg)
+func withQueue(msg []byte, q int, ev *Event, m mode) string {
+	s := m.str(msg)
 	ev.QueueID = queueID(s, q)
 	return s[q:]
 }
