@@ -184,6 +184,13 @@ type Change struct {
 	// Evicted, when valid (its Direction set), is the relay dropped to make
 	// room.
 	Evicted RelayKey
+	// The event's reply as the aggregator classified it, for those that
+	// alert and count on: its category, enhanced status, the provider the
+	// reply names, and, outbound, who refused (as RefusedBy lists them).
+	Category  reply.Category
+	Status    string
+	Provider  string
+	RefusedBy string
 }
 
 // Aggregator folds log events into per-relay summaries. It is streaming
@@ -253,6 +260,7 @@ type replyClass struct {
 	code     int
 	rule     string
 	problem  problem.Name
+	provider string // who refused, as the reply says (reply.Provider)
 	clientIP netip.Addr
 	// clientIsRemote: the reply quotes the event's own remote address,
 	// which the cache key masks; clientIP is then that address.
@@ -314,7 +322,7 @@ func (c *replyLocal) classify(ev *mtalog.Event) (replyClass, bool) {
 	key.status = strings.Clone(key.status)
 	if !ok {
 		r := reply.Parse(ev.Reply)
-		cls = replyClass{category: r.Category, status: r.Status, code: r.Code, rule: r.Rule, problem: r.Problem, clientIP: r.ClientIP}
+		cls = replyClass{category: r.Category, status: r.Status, code: r.Code, rule: r.Rule, problem: r.Problem, provider: r.Provider, clientIP: r.ClientIP}
 		if cls.status == "" {
 			cls.status = ev.Status
 		}
@@ -429,7 +437,10 @@ func (a *Aggregator) add(ev *mtalog.Event, line []byte, cls replyClass) Change {
 		key.IP = a.ourIP(ev, cls)
 	}
 	identity := ev.Kind == mtalog.DNSWarning || cls.category == reply.RDNS || cls.category == reply.HELO
-	ch := Change{Counted: true, Key: key, Identity: identity}
+	ch := Change{Counted: true, Key: key, Identity: identity, Category: cls.category, Status: cls.status, Provider: cls.provider}
+	if ev.Direction == mtalog.Outbound && ev.Kind != mtalog.DNSWarning {
+		ch.RefusedBy = a.refuser(ev)
+	}
 	var rel *Relay
 	if e := a.relays[key]; e != nil {
 		a.lru.MoveToFront(e)
@@ -487,7 +498,7 @@ func (a *Aggregator) add(ev *mtalog.Event, line []byte, cls replyClass) Change {
 			rel.HELO = addBounded(rel.HELO, helo, maxRelayHELOs)
 		}
 		if identity && len(rel.RefusedBy) < maxRelayRefusers {
-			rel.RefusedBy = addBounded(rel.RefusedBy, a.refuser(ev), maxRelayRefusers)
+			rel.RefusedBy = addBounded(rel.RefusedBy, ch.RefusedBy, maxRelayRefusers)
 		}
 	}
 	rel.addExample(ev, line, identity)
@@ -580,10 +591,11 @@ func (a *Aggregator) refuser(ev *mtalog.Event) string {
 }
 
 // refuserOther names the refuser of an event whose server has no
-// registrable name: the recipient's domain, else the server's IP.
+// registrable name: the recipient's domain (an owned copy: the event's
+// strings may be borrowed), else the server's IP.
 func refuserOther(ev *mtalog.Event) string {
 	if i := strings.LastIndexByte(ev.To, '@'); i >= 0 && i+1 < len(ev.To) {
-		return strings.ToLower(ev.To[i+1:])
+		return strings.Clone(strings.ToLower(ev.To[i+1:]))
 	}
 	if ev.RemoteIP.IsValid() {
 		return ev.RemoteIP.String()

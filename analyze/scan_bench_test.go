@@ -57,7 +57,7 @@ func TestReplyCacheMatchesParse(t *testing.T) {
 				continue
 			}
 			r := reply.Parse(ev.Reply)
-			want := replyClass{category: r.Category, status: r.Status, code: r.Code, rule: r.Rule, problem: r.Problem, clientIP: r.ClientIP}
+			want := replyClass{category: r.Category, status: r.Status, code: r.Code, rule: r.Rule, problem: r.Problem, provider: r.Provider, clientIP: r.ClientIP}
 			if want.status == "" {
 				want.status = ev.Status
 			}

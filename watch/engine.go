@@ -11,7 +11,6 @@ import (
 	"hopcheck/dns"
 	"hopcheck/logstream"
 	"hopcheck/parse/mtalog"
-	"hopcheck/parse/reply"
 )
 
 // Defaults of Options.
@@ -97,7 +96,6 @@ type Engine struct {
 	minGap  time.Duration
 	parser  *mtalog.Parser
 	agg     *analyze.Aggregator
-	classes classes
 	metrics *Metrics
 
 	pos      logstream.Position
@@ -144,7 +142,7 @@ func New(opts Options, st State) *Engine {
 	p.Now = opts.Now
 	p.RefusalsOnly = true // nothing else is counted
 	e := &Engine{
-		opts: opts, minGap: min(opts.Recheck, MinInterval), parser: p, classes: classes{}, metrics: opts.Metrics,
+		opts: opts, minGap: min(opts.Recheck, MinInterval), parser: p, metrics: opts.Metrics,
 		agg:      analyze.NewAggregator(analyze.AggregatorOptions{SenderIPs: opts.SenderIPs, HELO: opts.HELO, MaxRelays: maxRelays}),
 		pos:      st.Position,
 		checked:  make(map[analyze.RelayKey]time.Time),
@@ -280,34 +278,29 @@ func (e *Engine) line(l logstream.Line) {
 	if dir == "" {
 		dir = "none"
 	}
-	var cl class
 	category := "none" // not counted: no reply from a server, or no client to judge
-	switch {
-	case ch.Counted && ev.Kind == mtalog.DNSWarning:
-		category = string(reply.RDNS) // as the aggregator counts them
-	case ch.Counted:
-		cl = e.classes.of(&ev)
-		category = string(cl.category)
+	if ch.Counted {
+		category = string(ch.Category) // as the aggregator classified it
 	}
 	e.metrics.events.WithLabelValues(ev.Kind.String(), dir, category).Inc()
 	if ch.Counted {
-		e.counted(&ev, ch, cl, dir, now)
+		e.counted(&ev, ch, dir, now)
 	}
 }
 
 // counted handles an event the aggregator counted: the refusal metrics,
 // the open episode's window, and a check when one is due.
-func (e *Engine) counted(ev *mtalog.Event, ch analyze.Change, cl class, dir string, now time.Time) {
+func (e *Engine) counted(ev *mtalog.Event, ch analyze.Change, dir string, now time.Time) {
 	if ch.Evicted.Direction != mtalog.NoDirection {
 		delete(e.checked, ch.Evicted)
 		e.queue.remove(ch.Evicted)
 	}
 	if ev.Kind != mtalog.DNSWarning {
-		provider := cl.provider
-		if provider == "" && ev.Direction == mtalog.Outbound {
-			provider = refuser(ev)
+		provider := ch.Provider
+		if provider == "" {
+			provider = ch.RefusedBy
 		}
-		e.metrics.refusal(dir, orOther(provider), orNone(cl.status), string(cl.category))
+		e.metrics.refusal(dir, orOther(provider), orNone(ch.Status), string(ch.Category))
 	}
 	if !ch.Identity && !e.opts.All {
 		return
@@ -315,10 +308,8 @@ func (e *Engine) counted(ev *mtalog.Event, ch analyze.Change, cl class, dir stri
 	if ep := e.episodes[ch.Key]; ep != nil {
 		ep.Refusals++
 		ep.Total++
-		if ev.Direction == mtalog.Outbound {
-			ep.RefusedBy = addBounded(ep.RefusedBy, refuser(ev))
-		}
-		ep.Statuses = addBounded(ep.Statuses, cl.status)
+		ep.RefusedBy = addBounded(ep.RefusedBy, ch.RefusedBy)
+		ep.Statuses = addBounded(ep.Statuses, ch.Status)
 	}
 	if ch.Key.Direction == mtalog.Inbound && !e.opts.Inbound {
 		return
