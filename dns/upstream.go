@@ -406,14 +406,21 @@ func (s *udpSock) send(msg []byte, p *pendingSend) (uint16, error) {
 	return id, nil
 }
 
+// forgetLocked forgets a send and reports whether the socket, retired and
+// now idle, is to be closed (by the caller, outside the lock). s.mu is held.
+func (s *udpSock) forgetLocked(id uint16) bool {
+	delete(s.pending, id)
+	if s.retired && len(s.pending) == 0 && !s.isClosed {
+		s.isClosed = true
+		return true
+	}
+	return false
+}
+
 // unregister forgets a send that is no longer awaited.
 func (s *udpSock) unregister(id uint16) {
 	s.mu.Lock()
-	delete(s.pending, id)
-	closeNow := s.retired && len(s.pending) == 0 && !s.isClosed
-	if closeNow {
-		s.isClosed = true
-	}
+	closeNow := s.forgetLocked(id)
 	s.mu.Unlock()
 	if closeNow {
 		s.conn.Close()
@@ -487,11 +494,7 @@ func (s *udpSock) deliver(b []byte) {
 		s.mismatch()
 		return
 	}
-	delete(s.pending, id)
-	closeNow := s.retired && len(s.pending) == 0 && !s.isClosed
-	if closeNow {
-		s.isClosed = true
-	}
+	closeNow := s.forgetLocked(id)
 	s.mu.Unlock()
 	if closeNow {
 		defer s.conn.Close()
