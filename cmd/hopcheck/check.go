@@ -170,13 +170,5 @@ func (c *common) renderCheck(w io.Writer, e env, v *report.Check) error {
 		withTime.Source.Time = time.Now()
 		v = &withTime
 	}
-	switch c.format {
-	case "json":
-		return report.CheckJSON(w, v)
-	case "html":
-		return report.CheckHTML(w, v, report.HTMLOptions{})
-	case "markdown":
-		return report.CheckMarkdown(w, v)
-	}
-	return report.CheckText(w, v, report.TextOptions{Color: useColor(w, e)})
+	return renderView(c, w, w, e, v, checkRenderers)
 }

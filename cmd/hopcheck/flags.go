@@ -244,15 +244,35 @@ func (c *common) render(w io.Writer, e env, m *report.Message) error {
 		withTime.Source.Time = time.Now()
 		m = &withTime
 	}
+	return renderView(c, w, w, e, m, messageRenderers)
+}
+
+// renderers are the four renderings of one kind of report view.
+type renderers[V any] struct {
+	text     func(io.Writer, V, report.TextOptions) error
+	json     func(io.Writer, V) error
+	html     func(io.Writer, V, report.HTMLOptions) error
+	markdown func(io.Writer, V) error
+}
+
+var (
+	messageRenderers = renderers[*report.Message]{report.Text, report.JSON, report.HTML, report.Markdown}
+	logsRenderers    = renderers[*report.Logs]{report.LogsText, report.LogsJSON, report.LogsHTML, report.LogsMarkdown}
+	checkRenderers   = renderers[*report.Check]{report.CheckText, report.CheckJSON, report.CheckHTML, report.CheckMarkdown}
+)
+
+// renderView writes v to out in the chosen format; colours are used when
+// term, which out writes to, is a terminal.
+func renderView[V any](c *common, out, term io.Writer, e env, v V, r renderers[V]) error {
 	switch c.format {
 	case "json":
-		return report.JSON(w, m)
+		return r.json(out, v)
 	case "html":
-		return report.HTML(w, m, report.HTMLOptions{})
+		return r.html(out, v, report.HTMLOptions{})
 	case "markdown":
-		return report.Markdown(w, m)
+		return r.markdown(out, v)
 	}
-	return report.Text(w, m, report.TextOptions{Color: useColor(w, e)})
+	return r.text(out, v, report.TextOptions{Color: useColor(term, e)})
 }
 
 // blockerHint turns a fact that blocked a verdict into advice about this

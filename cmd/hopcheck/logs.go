@@ -159,16 +159,7 @@ func runLogs(args []string, e env) int {
 	if f.redact {
 		view = report.Redact(view)
 	}
-	switch f.format {
-	case "json":
-		err = report.LogsJSON(out, view)
-	case "html":
-		err = report.LogsHTML(out, view, report.HTMLOptions{})
-	case "markdown":
-		err = report.LogsMarkdown(out, view)
-	default:
-		err = report.LogsText(out, view, report.TextOptions{Color: useColor(w, e)})
-	}
+	err = renderView(&f.common, out, w, e, view, logsRenderers)
 	if err == nil {
 		err = out.Flush()
 	}
