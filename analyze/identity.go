@@ -183,6 +183,7 @@ type Forward struct {
 	MatchesIP bool   // one of Addrs is the identity's IP
 	Error     string // the temporary failure, when Status is temperror
 	Source    string // what answered: a resolver's address or a zone file
+	TTL       uint32 // the answer's TTL (the smallest of its records)
 }
 
 // Generic is a PTR name judged generic, and why.
@@ -205,6 +206,7 @@ type Checks struct {
 	PTRStatus   dns.Status // found, nxdomain, nodata, temperror, not-checked
 	PTRError    string     // the temporary failure, when PTRStatus is temperror
 	PTRSource   string     // what answered the PTR lookup: a resolver's address or a zone file
+	PTRTTL      uint32     // the PTR answer's TTL
 	Forward     []Forward
 	FCrDNS      string // pass, fail, unknown, not-checked
 	HELOMatch   string // exact, same-domain, mismatch, literal, none
@@ -252,7 +254,7 @@ func lookUp(ctx context.Context, r dns.Resolver, id Identity) (Checks, evidence)
 		wg.Go(func() { resolveForward(ctx, r, c.HELOForward, ip) })
 	}
 	names, res := dns.PTR(ctx, r, ip)
-	c.PTR, c.PTRStatus, c.PTRSource, c.ptr = names, res.Status, res.Source, res
+	c.PTR, c.PTRStatus, c.PTRSource, c.PTRTTL, c.ptr = names, res.Status, res.Source, dns.MinTTL(res.Records), res
 	if res.Err != nil {
 		c.PTRError = res.Err.Error()
 	}
@@ -325,7 +327,7 @@ func recordedEvidence(id Identity) (Checks, evidence) {
 // resolveForward fills f with the addresses of f.Name.
 func resolveForward(ctx context.Context, r dns.Resolver, f *Forward, ip netip.Addr) {
 	a := dns.AddrsLike(ctx, r, f.Name, ip)
-	f.Addrs, f.Status, f.Source = a.List, a.Status, a.Source
+	f.Addrs, f.Status, f.Source, f.TTL = a.List, a.Status, a.Source, a.TTL
 	if a.Err != nil {
 		f.Error = a.Err.Error()
 	}

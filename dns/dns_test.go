@@ -27,7 +27,7 @@ func TestLookups(t *testing.T) {
 	c := client(srv.Addr)
 	ctx := context.Background()
 	names, res := dns.PTR(ctx, c, netip.MustParseAddr("198.51.100.5"))
-	if res.Status != dns.Found || !slices.Equal(names, []string{"relay.customer.example"}) || !strings.HasSuffix(res.Final, "0-63.100.51.198.in-addr.arpa.") {
+	if res.Status != dns.Found || !slices.Equal(names, []string{"relay.customer.example"}) || !strings.HasSuffix(res.Final, "0-63.100.51.198.in-addr.arpa.") || dns.MinTTL(res.Records) == 0 {
 		t.Fatalf("PTR %v %+v", names, res)
 	}
 	o := dns.FindZoneOwner(ctx, c, res.Final)
@@ -35,7 +35,7 @@ func TestLookups(t *testing.T) {
 		t.Fatalf("owner %+v", o)
 	}
 	a := dns.Addrs(ctx, c, "mail.example.test")
-	if a.Err != nil || a.Status != dns.Found || !slices.Contains(a.List, netip.MustParseAddr("192.0.2.10")) || a.Source != srv.Addr {
+	if a.Err != nil || a.Status != dns.Found || !slices.Contains(a.List, netip.MustParseAddr("192.0.2.10")) || a.Source != srv.Addr || a.TTL != 3600 {
 		t.Fatalf("addrs %+v", a)
 	}
 	if a := dns.Addrs(ctx, c, "nothing.example.test"); a.Status != dns.NXDomain {

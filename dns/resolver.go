@@ -208,6 +208,24 @@ type Addresses struct {
 	Status Status
 	Err    error
 	Source string // what answered
+	TTL    uint32 // the smallest TTL of the records, as the answer gave it
+}
+
+// MinTTL is the smallest TTL of records, 0 for none: how long the answer
+// may still be served from a cache.
+func MinTTL(rrs []mdns.RR) uint32 {
+	var ttl uint32
+	for i, rr := range rrs {
+		ttl = minTTL(ttl, i == 0, rr.Header().Ttl)
+	}
+	return ttl
+}
+
+func minTTL(cur uint32, first bool, t uint32) uint32 {
+	if first || t < cur {
+		return t
+	}
+	return cur
 }
 
 // Addrs looks up the A and AAAA addresses of name, both at once.
@@ -244,6 +262,7 @@ func addresses(results ...Result) Addresses {
 			}
 			if ip.IsValid() {
 				out.List = append(out.List, ip.Unmap())
+				out.TTL = minTTL(out.TTL, len(out.List) == 1, rr.Header().Ttl)
 			}
 		}
 		if out.Source == "" {

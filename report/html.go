@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io"
 	"net/netip"
@@ -263,8 +264,8 @@ type evidence struct {
 }
 
 // newEvidence writes the answers of a checked hop in dig's presentation
-// format. The analysis keeps no TTLs, so the lines are those of
-// dig +nottlid; temporary failures and negative answers are comments.
+// format, TTLs as the answers gave them; temporary failures and negative
+// answers are comments.
 func newEvidence(h analyze.HopResult, resolver string, offline bool) evidence {
 	e := evidence{Index: h.Index, IP: addr(h.IP), Offline: offline}
 	if offline {
@@ -290,7 +291,7 @@ func newEvidence(h analyze.HopResult, resolver string, offline bool) evidence {
 	switch c.PTRStatus {
 	case dns.Found:
 		for _, n := range c.PTR {
-			rr = append(rr, digLine{name: rev, rrtype: "PTR", data: n + "."})
+			rr = append(rr, digLine{name: rev, ttl: c.PTRTTL, rrtype: "PTR", data: n + "."})
 		}
 	case dns.Temporary:
 		rr = append(rr, digLine{comment: "; " + rev + " PTR: no answer: " + orDash(c.PTRError)})
@@ -328,6 +329,7 @@ func (e *evidence) addSource(s, fallback string) {
 // digLine is one record, or a comment when comment is set.
 type digLine struct {
 	name, rrtype, data, note string
+	ttl                      uint32
 	comment                  string
 }
 
@@ -350,7 +352,7 @@ func forwardLines(f analyze.Forward, ip netip.Addr, what string) []digLine {
 		if a == ip {
 			note = "; the hop's IP"
 		}
-		out = append(out, digLine{name: name, rrtype: t, data: a.String(), note: note + what})
+		out = append(out, digLine{name: name, ttl: f.TTL, rrtype: t, data: a.String(), note: note + what})
 	}
 	return out
 }
@@ -371,7 +373,7 @@ func alignDig(rr []digLine) []string {
 			continue
 		}
 		pad := strings.Repeat(" ", width-len([]rune(r.name)))
-		line := r.name + pad + "  IN  " + r.rrtype + strings.Repeat(" ", 5-len(r.rrtype)) + r.data
+		line := fmt.Sprintf("%s%s  %-6d IN  %-5s%s", r.name, pad, r.ttl, r.rrtype, r.data)
 		if r.note != "" {
 			line += "  " + r.note
 		}

@@ -84,6 +84,7 @@ type jsonChecks struct {
 	PTR         []string      `json:"ptr"`
 	PTRStatus   string        `json:"ptr_status"`
 	PTRSource   string        `json:"ptr_source"`
+	PTRTTL      uint32        `json:"ptr_ttl"`
 	Forward     []jsonForward `json:"forward"`
 	FCrDNS      string        `json:"fcrdns"`
 	HELOMatch   string        `json:"helo_match"`
@@ -99,6 +100,7 @@ type jsonForward struct {
 	MatchesIP bool     `json:"matches_ip"`
 	Error     string   `json:"error"`
 	Source    string   `json:"source"`
+	TTL       uint32   `json:"ttl"`
 }
 
 type jsonGeneric struct {
@@ -188,7 +190,7 @@ func problemsJSON(ps []analyze.Problem) []jsonProblem {
 }
 
 func checksJSON(c analyze.Checks) jsonChecks {
-	j := jsonChecks{PTR: nonNil(c.PTR), PTRStatus: string(c.PTRStatus), PTRSource: c.PTRSource, Forward: make([]jsonForward, 0, len(c.Forward)),
+	j := jsonChecks{PTR: nonNil(c.PTR), PTRStatus: string(c.PTRStatus), PTRSource: c.PTRSource, PTRTTL: c.PTRTTL, Forward: make([]jsonForward, 0, len(c.Forward)),
 		FCrDNS: c.FCrDNS, HELOMatch: c.HELOMatch}
 	for _, f := range c.Forward {
 		j.Forward = append(j.Forward, forwardJSON(f))
@@ -207,7 +209,7 @@ func checksJSON(c analyze.Checks) jsonChecks {
 }
 
 func forwardJSON(f analyze.Forward) jsonForward {
-	j := jsonForward{Name: f.Name, Addrs: make([]string, 0, len(f.Addrs)), Status: string(f.Status), MatchesIP: f.MatchesIP, Error: f.Error, Source: f.Source}
+	j := jsonForward{Name: f.Name, Addrs: make([]string, 0, len(f.Addrs)), Status: string(f.Status), MatchesIP: f.MatchesIP, Error: f.Error, Source: f.Source, TTL: f.TTL}
 	for _, a := range f.Addrs {
 		j.Addrs = append(j.Addrs, a.String())
 	}

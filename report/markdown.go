@@ -142,7 +142,7 @@ func Markdown(w io.Writer, m *Message) error {
 				for i, s := range e.Sources {
 					srcs[i] = code(s)
 				}
-				line(b, "Answered by "+strings.Join(srcs, ", ")+"; shown as `dig +nottlid` would show them.")
+				line(b, "Answered by "+strings.Join(srcs, ", ")+"; shown as `dig` would show them (TTLs in seconds, as the answers gave them).")
 			}
 			line(b, "")
 			codeBlock(b, e.Lines)

@@ -168,7 +168,7 @@ func TestJSONKeysAreExactlyTheDesign(t *testing.T) {
 	}{
 		{"top", m, []string{"bounce", "findings", "hops", "source", "verdict"}},
 		{"hop", hop, []string{"by", "checks", "delay_seconds", "helo", "id", "index", "internal", "ip", "parsed", "platform", "problems", "raw", "rdns", "time", "with"}},
-		{"checks", hop.(map[string]any)["checks"], []string{"fcrdns", "forward", "generic_ptr", "helo_forward", "helo_match", "ptr", "ptr_source", "ptr_status", "rdns_drift"}},
+		{"checks", hop.(map[string]any)["checks"], []string{"fcrdns", "forward", "generic_ptr", "helo_forward", "helo_match", "ptr", "ptr_source", "ptr_status", "ptr_ttl", "rdns_drift"}},
 		{"verdict", m["verdict"], []string{"detail", "fix", "helo", "hop", "ip", "owner", "problem", "status"}},
 	} {
 		if got := keys(tc.v); !slices.Equal(got, tc.want) {
