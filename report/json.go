@@ -226,18 +226,9 @@ func JSON(w io.Writer, m *Message) error {
 	s.value(d.Source, "  ")
 	s.raw(",\n  \"bounce\": ")
 	s.value(d.Bounce, "  ")
-	s.raw(",\n  \"hops\": [")
-	for i, h := range d.Hops {
-		if i > 0 {
-			s.raw(",")
-		}
-		s.raw("\n    ")
-		s.value(h, "    ")
-	}
-	if len(d.Hops) > 0 {
-		s.raw("\n  ")
-	}
-	s.raw("],\n  \"verdict\": ")
+	s.raw(",\n  \"hops\": ")
+	s.array(len(d.Hops), func(i int) any { return d.Hops[i] })
+	s.raw(",\n  \"verdict\": ")
 	s.value(d.Verdict, "  ")
 	s.raw(",\n  \"findings\": ")
 	s.value(d.Findings, "  ")
@@ -359,6 +350,23 @@ func appendIndent(dst, src []byte, prefix string) []byte {
 		}
 	}
 	return dst
+}
+
+// array writes a top-level key's array one element at a time, as a
+// json.Encoder indenting by two spaces would: elem(i) is the i-th value.
+func (s *jsonStream) array(n int, elem func(i int) any) {
+	s.raw("[")
+	for i := range n {
+		if i > 0 {
+			s.raw(",")
+		}
+		s.raw("\n    ")
+		s.value(elem(i), "    ")
+	}
+	if n > 0 {
+		s.raw("\n  ")
+	}
+	s.raw("]")
 }
 
 func (s *jsonStream) maybeFlush() {

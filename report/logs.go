@@ -136,18 +136,10 @@ func LogsJSON(w io.Writer, l *Logs) error {
 	s := newJSONStream(w)
 	s.raw("{\n  \"source\": ")
 	s.value(head.Source, "  ")
-	s.raw(",\n  \"relays\": [")
-	for i, r := range l.Summary.Relays {
-		if i > 0 {
-			s.raw(",")
-		}
-		s.raw("\n    ")
-		s.value(relayJSON(r, l.Summary.Verdicts[r.RelayKey]), "    ")
-	}
-	if len(l.Summary.Relays) > 0 {
-		s.raw("\n  ")
-	}
-	s.raw("],\n  \"stats\": ")
+	s.raw(",\n  \"relays\": ")
+	relays := l.Summary.Relays
+	s.array(len(relays), func(i int) any { return relayJSON(relays[i], l.Summary.Verdicts[relays[i].RelayKey]) })
+	s.raw(",\n  \"stats\": ")
 	s.value(head.Stats, "  ")
 	s.raw("\n}\n")
 	return s.flush()
