@@ -30,7 +30,7 @@ func TestLookups(t *testing.T) {
 	if res.Status != dns.Found || !slices.Equal(names, []string{"relay.customer.example"}) || !strings.HasSuffix(res.Final, "0-63.100.51.198.in-addr.arpa.") || dns.MinTTL(res.Records) == 0 {
 		t.Fatalf("PTR %v %+v", names, res)
 	}
-	o := dns.FindZoneOwner(ctx, c, res.Final)
+	o := dns.ZoneOwnerOf(ctx, c, res)
 	if o == nil || o.Zone != "0-63.100.51.198.in-addr.arpa" || !slices.Equal(o.NameServers, []string{"ns1.customer.example"}) {
 		t.Fatalf("owner %+v", o)
 	}

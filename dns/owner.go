@@ -15,17 +15,10 @@ type ZoneOwner struct {
 	Serial      uint32   // the SOA serial: a changed zone has a new one
 }
 
-// FindZoneOwner finds the zone that holds name (for a PTR, pass where the
-// lookup ended, after RFC 2317 CNAMEs) from the SOA in the answer or in a
-// negative answer's authority section, and its name servers; nil when it
-// cannot tell.
-func FindZoneOwner(ctx context.Context, r Resolver, name string) *ZoneOwner {
-	return ZoneOwnerOf(ctx, r, Result{Final: name})
-}
-
-// ZoneOwnerOf is FindZoneOwner for the name a lookup ended at, taking the
-// zone from the SOA its negative answer carried when it did: one query
-// fewer for every address without a PTR.
+// ZoneOwnerOf finds the zone that holds the name a lookup ended at (for a
+// PTR, after RFC 2317 CNAMEs), and its name servers; nil when it cannot
+// tell. The zone comes from the SOA a negative answer carried, else from an
+// SOA query: one query fewer for every address without a PTR.
 func ZoneOwnerOf(ctx context.Context, r Resolver, res Result) *ZoneOwner {
 	soa := res.SOA
 	if soa == nil && res.Final != "" {
